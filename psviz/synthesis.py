@@ -1,0 +1,220 @@
+"""Proxy Synthesis (Gu, Ko, Kim, AAAI 2021): mix pairs of embeddings and their proxies into synthetic classes.
+
+Differences from the released code, on purpose:
+
+* The released code pairs sample i with sample i-1 after reordering the batch with a swap loop that silently gives
+  up after 50 passes, so two samples of one class can be mixed. Here a random pairing is drawn (vectorised, on the
+  tensors' device) so that no sample is ever mixed with its own class; ``partner=roll_partner(B)`` reproduces the
+  released pairing when you want it.
+* The released code makes at most B synthetics, so every mu > 1 behaves as mu = 1. Here mu means what it says:
+  floor(mu * B) synthetic classes, drawing ceil(floor(mu * B) / B) independent pairings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from scipy.special import betaincinv
+from torch import Tensor, nn
+
+from ._checks import check_float_tensor, check_labels_shape, check_number, raise_flagged
+
+__all__ = [
+    "SynthesisResult",
+    "ProxySynthesis",
+    "proxy_synthesis",
+    "sample_lambda",
+    "random_partner",
+    "roll_partner",
+    "n_synthetic_for",
+]
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    """Real rows followed by synthetic ones, ready for an unchanged proxy loss.
+
+    ``embeddings`` [B+S, d], ``proxies`` [C+S, d] (or [C+S, K, d]), ``labels`` [B+S] with synthetic labels C..C+S-1;
+    ``partner`` holds the batch index each sample was mixed with, one block of B per pairing ([B] for mu <= 1);
+    synthetic i mixes sample ``i % B`` with sample ``partner[i]``.
+    """
+
+    embeddings: Tensor
+    proxies: Tensor
+    labels: Tensor
+    lam: float
+    partner: Tensor
+    n_real: int
+    n_synthetic: int
+
+    @property
+    def n_classes(self) -> int:
+        """Number of real classes (proxies before the synthetic ones)."""
+        return self.proxies.shape[0] - self.n_synthetic
+
+    @property
+    def pairs(self) -> Tensor:
+        """LongTensor [S, 2]: for each synthetic class, the batch indices of its two sources (weights lam, 1-lam)."""
+        source = torch.arange(self.n_synthetic, device=self.partner.device) % max(self.n_real, 1)
+        return torch.stack([source, self.partner[: self.n_synthetic]], dim=1)
+
+    @property
+    def synthetic_embeddings(self) -> Tensor:
+        return self.embeddings[self.n_real:]
+
+    @property
+    def synthetic_proxies(self) -> Tensor:
+        return self.proxies[self.n_classes:]
+
+    @property
+    def synthetic_labels(self) -> Tensor:
+        return self.labels[self.n_real:]
+
+
+def n_synthetic_for(mu: float, batch_size: int) -> int:
+    """floor(mu * B), robust to float representation (0.29 * 100 gives 29, not 28)."""
+    return math.floor(mu * batch_size + 1e-9)
+
+
+def sample_lambda(alpha: float, generator: torch.Generator | None = None) -> float:
+    """Draw lam ~ Beta(alpha, alpha) by inverting the CDF of one uniform from torch's RNG (so seeds reproduce it)."""
+    alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
+    u = torch.rand((), generator=generator, dtype=torch.float64).item()
+    return float(betaincinv(alpha, alpha, u))
+
+
+def roll_partner(batch_size: int, device: torch.device | str | None = None) -> Tensor:
+    """The released code's pairing: sample i is mixed with sample (i - 1) mod B."""
+    return torch.roll(torch.arange(batch_size, device=device), 1)
+
+
+def random_partner(labels: Tensor, n_pairings: int = 1, generator: torch.Generator | None = None) -> Tensor:
+    """Draw ``n_pairings`` pairings at once: for every sample, a uniformly chosen sample of another class.
+
+    Returns LongTensor [n_pairings * B] on ``labels``' device. Vectorised: each sample takes the arg-max of uniform
+    scores over the samples of other classes. Raises ValueError when the batch holds fewer than two classes.
+    """
+    batch_size = labels.shape[0]
+    if batch_size < 2 or not bool((labels != labels[0]).any()):
+        raise ValueError("labels: a valid pairing needs at least two different classes in the batch")
+    rng_device = generator.device if generator is not None else labels.device
+    scores = torch.rand((n_pairings, batch_size, batch_size), generator=generator, device=rng_device)
+    scores = scores.to(labels.device)
+    same_class = labels[:, None] == labels[None, :]
+    scores = scores.masked_fill(same_class, -1.0)
+    return scores.argmax(dim=-1).reshape(-1)
+
+
+def _check_partner(partner, labels: Tensor, n_pairings: int, n_synthetic: int) -> Tensor:
+    batch_size = labels.shape[0]
+    if not isinstance(partner, Tensor):
+        partner = torch.as_tensor(partner)
+    expected = batch_size * max(n_pairings, 1)
+    if partner.dim() != 1 or partner.shape[0] != expected:
+        raise ValueError(
+            f"partner must be a 1-D tensor of {expected} batch indices "
+            f"({max(n_pairings, 1)} pairing(s) of B={batch_size}), got shape {tuple(partner.shape)}")
+    if partner.is_floating_point() or partner.dtype == torch.bool:
+        raise ValueError(f"partner must be an integer tensor, got {partner.dtype}")
+    partner = partner.to(device=labels.device, dtype=torch.long)
+    used = partner[:n_synthetic]
+    source = torch.arange(n_synthetic, device=labels.device) % batch_size
+    in_range = (used >= 0) & (used < batch_size)
+    flags = torch.stack([~in_range.all(), (labels[source] == labels[used.clamp(0, batch_size - 1)]).any()])
+    raise_flagged(flags, [
+        f"partner holds indices outside [0, {batch_size})",
+        "partner pairs a sample with a sample of its own class; synthetic classes must mix two classes",
+    ])
+    return partner
+
+
+def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: float = 0.4, mu: float = 1.0, *,
+                    lam: float | None = None, partner: Tensor | None = None,
+                    generator: torch.Generator | None = None, normalize: bool = True) -> SynthesisResult:
+    """Make floor(mu*B) synthetic classes from a batch and return real plus synthetic rows for the loss.
+
+    embeddings [B, d], proxies [C, d] (or [C, K, d] for K centres per class, mixed centre by centre), labels [B] in
+    [0, C). One lam ~ Beta(alpha, alpha) per call (or ``lam``); synthetic i = lam * e_i + (1 - lam) * e_partner[i]
+    with proxy lam * p[y_i] + (1 - lam) * p[y_partner[i]] and label C + i. With ``normalize`` (the paper's setting)
+    inputs are L2-normalised first and synthetic rows again after mixing; ``normalize=False`` mixes raw vectors
+    (used by the unnormalised Softmax loss). Gradients flow to embeddings and proxies.
+    """
+    alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
+    mu = check_number(mu, "mu", low=0.0)
+    check_float_tensor(embeddings, "embeddings", (2,))
+    check_float_tensor(proxies, "proxies", (2, 3))
+    batch_size, dim = embeddings.shape
+    n_classes = proxies.shape[0]
+    if proxies.shape[-1] != dim:
+        raise ValueError(f"proxies must have the embeddings' dimension {dim} in their last axis, "
+                         f"got shape {tuple(proxies.shape)}")
+    check_labels_shape(labels, batch_size)
+    if lam is not None:
+        lam = check_number(lam, "lam", low=0.0, high=1.0)
+    if labels.device != embeddings.device or proxies.device != embeddings.device:
+        raise ValueError(f"embeddings ({embeddings.device}), proxies ({proxies.device}) and labels "
+                         f"({labels.device}) must be on one device")
+    flags = torch.stack([
+        ~torch.isfinite(embeddings).all(),
+        ~torch.isfinite(proxies).all(),
+        ((labels < 0) | (labels >= n_classes)).any(),
+    ])
+    raise_flagged(flags, [
+        "embeddings hold NaN or infinite values",
+        "proxies hold NaN or infinite values",
+        lambda: f"labels must lie in [0, {n_classes}) (one proxy per class), got values in "
+                f"[{int(labels.min())}, {int(labels.max())}]",
+    ])
+
+    n_synthetic = n_synthetic_for(mu, batch_size)
+    n_pairings = math.ceil(n_synthetic / batch_size)
+    if partner is not None:
+        partner = _check_partner(partner, labels, n_pairings, n_synthetic)
+    elif n_synthetic > 0:
+        partner = random_partner(labels, n_pairings, generator)
+    else:
+        partner = torch.empty(0, dtype=torch.long, device=labels.device)
+    if lam is None:
+        lam = sample_lambda(alpha, generator)
+
+    if normalize:
+        embeddings = F.normalize(embeddings, dim=-1)
+        proxies = F.normalize(proxies, dim=-1)
+    if n_synthetic == 0:
+        return SynthesisResult(embeddings, proxies, labels, lam, partner, batch_size, 0)
+
+    source = torch.arange(n_synthetic, device=labels.device) % batch_size
+    mate = partner[:n_synthetic]
+    syn_embeddings = lam * embeddings[source] + (1.0 - lam) * embeddings[mate]
+    syn_proxies = lam * proxies[labels[source]] + (1.0 - lam) * proxies[labels[mate]]
+    if normalize:
+        syn_embeddings = F.normalize(syn_embeddings, dim=-1)
+        syn_proxies = F.normalize(syn_proxies, dim=-1)
+    syn_labels = n_classes + torch.arange(n_synthetic, device=labels.device, dtype=labels.dtype)
+    return SynthesisResult(
+        embeddings=torch.cat([embeddings, syn_embeddings.to(embeddings.dtype)]),
+        proxies=torch.cat([proxies, syn_proxies.to(proxies.dtype)]),
+        labels=torch.cat([labels, syn_labels]),
+        lam=lam,
+        partner=partner,
+        n_real=batch_size,
+        n_synthetic=n_synthetic,
+    )
+
+
+class ProxySynthesis(nn.Module):
+    """Holds the Proxy Synthesis settings (alpha, mu) so a loss can own one; calling it runs `proxy_synthesis`."""
+
+    def __init__(self, alpha: float = 0.4, mu: float = 1.0):
+        super().__init__()
+        self.alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
+        self.mu = check_number(mu, "mu", low=0.0)
+
+    def forward(self, embeddings: Tensor, proxies: Tensor, labels: Tensor, **kwargs) -> SynthesisResult:
+        return proxy_synthesis(embeddings, proxies, labels, self.alpha, self.mu, **kwargs)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha:g}, mu={self.mu:g}"
