@@ -196,6 +196,19 @@ def test_gradients_flow_to_embeddings_and_proxies_with_ps(name):
     assert e.grad.abs().sum() > 0 and loss.proxies.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_half_precision_embeddings_and_cpu_autocast(name):
+    loss = make(name, dtype=torch.float32, synthesis=ProxySynthesis())
+    e, y = batch(dtype=torch.float32)
+    value = loss(e.to(torch.bfloat16).requires_grad_(True), y)
+    assert value.dtype == torch.float32 and torch.isfinite(value)
+    net = torch.nn.Linear(DIM, DIM)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        value = loss(net(e), y)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(net.weight.grad).all() and net.weight.grad.abs().sum() > 0
+
+
 def test_proxy_nca_equals_norm_softmax_at_twice_the_scale():
     e, y = batch()
     nca = make("proxy_nca", scale=5.0)

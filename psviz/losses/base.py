@@ -47,6 +47,8 @@ class ProxyLoss(nn.Module):
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         self._check_inputs(embeddings, labels)
+        # A half-precision model may feed a float32 loss; under autocast the matmuls still run in low precision.
+        embeddings = embeddings.to(self.proxies.dtype)
         proxies = self.proxy_tensor()
         if self.synthesis is not None and self.training:
             mixed = self.synthesis(embeddings, proxies, labels, normalize=self.normalize)
@@ -66,7 +68,7 @@ class ProxyLoss(nn.Module):
         """Scores [B, n_classes] of each embedding against the real classes, without margins; argmax = class."""
         check_float_tensor(embeddings, "embeddings", (2,))
         self._check_dim(embeddings)
-        embeddings, proxies = self.prepare(embeddings, self.proxy_tensor())
+        embeddings, proxies = self.prepare(embeddings.to(self.proxies.dtype), self.proxy_tensor())
         return self.class_scores(embeddings, proxies)
 
     def compute_loss(self, embeddings: Tensor, proxies: Tensor, labels: Tensor) -> Tensor:
