@@ -1,0 +1,33 @@
+"""The standard image transforms of the paper's recipe, in torchvision's ImageNet or BN-Inception conventions."""
+
+from __future__ import annotations
+
+import torch
+from torchvision.transforms import v2
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# BN-Inception (Caffe) expects BGR channels on a 0-255 scale minus these per-channel means (B, G, R).
+BN_INCEPTION_MEAN_BGR = (104.0, 117.0, 128.0)
+
+
+class ToBGR255(torch.nn.Module):
+    """RGB float image in [0, 1] -> BGR on a 0-255 scale with the Caffe means subtracted."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        bgr = image.flip(-3) * 255.0
+        return bgr - torch.tensor(BN_INCEPTION_MEAN_BGR, dtype=bgr.dtype).view(3, 1, 1)
+
+
+def _normalise(style: str):
+    if style == "imagenet":
+        return v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)
+    if style == "bn_inception":
+        return ToBGR255()
+    raise ValueError(f"style must be 'imagenet' or 'bn_inception', got {style!r}")
+
+
+def image_transform(train: bool, size: int = 224, style: str = "imagenet"):
+    """Train: RandomResizedCrop(size) + horizontal flip; test: Resize(size * 256/224) + CenterCrop(size)."""
+    head = ([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()] if train
+            else [v2.Resize(round(size * 256 / 224), antialias=True), v2.CenterCrop(size)])
+    return v2.Compose([v2.ToImage(), *head, v2.ToDtype(torch.float32, scale=True), _normalise(style)])
