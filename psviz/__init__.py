@@ -1,6 +1,6 @@
 """psviz: learn, see and use Proxy Synthesis (Gu, Ko, Kim, AAAI 2021) for proxy-based deep metric learning."""
 
-from . import losses
+from . import data, losses, models
 from .synthesis import ProxySynthesis, SynthesisResult, proxy_synthesis, random_partner, roll_partner, sample_lambda
 
 __version__ = "0.1.0"
@@ -8,7 +8,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ProxySynthesis",
     "SynthesisResult",
+    "data",
     "losses",
+    "models",
     "proxy_synthesis",
     "random_partner",
     "roll_partner",

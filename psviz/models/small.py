@@ -1,0 +1,56 @@
+"""Small CPU-friendly embedders: an MLP for vectors and a compact CNN for 28x28 / 32x32 images."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import Tensor, nn
+
+from .._checks import check_positive_int
+
+
+class MLPEmbedder(nn.Module):
+    """Vectors -> embedding: Linear-BatchNorm-ReLU blocks, then a linear layer to ``embedding_dim``."""
+
+    def __init__(self, in_features: int, embedding_dim: int, hidden: Sequence[int] = (128, 128)):
+        super().__init__()
+        check_positive_int(in_features, "in_features")
+        check_positive_int(embedding_dim, "embedding_dim")
+        layers, width = [nn.Flatten()], in_features
+        for size in hidden:
+            layers += [nn.Linear(width, check_positive_int(size, "hidden")), nn.BatchNorm1d(size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, embedding_dim))
+        self.net = nn.Sequential(*layers)
+        self.embedding_dim = embedding_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+def _conv_block(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class SmallCNN(nn.Module):
+    """Images [N, C, H, W] -> embedding: three conv stages (two convs each, then 2x2 pooling), global pooling, linear.
+
+    About 0.3 M parameters at width 32; works for any input size of at least 8 px.
+    """
+
+    def __init__(self, embedding_dim: int, in_channels: int = 1, width: int = 32):
+        super().__init__()
+        check_positive_int(embedding_dim, "embedding_dim")
+        check_positive_int(in_channels, "in_channels")
+        w = check_positive_int(width, "width")
+        self.features = nn.Sequential(
+            *_conv_block(in_channels, w), *_conv_block(w, w), nn.MaxPool2d(2),
+            *_conv_block(w, 2 * w), *_conv_block(2 * w, 2 * w), nn.MaxPool2d(2),
+            *_conv_block(2 * w, 4 * w), *_conv_block(4 * w, 4 * w),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        )
+        self.embedding = nn.Linear(4 * w, embedding_dim)
+        self.embedding_dim = embedding_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.embedding(self.features(x))
