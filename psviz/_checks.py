@@ -64,3 +64,30 @@ def raise_flagged(flags: Tensor, messages: list) -> None:
     for flag, message in zip(flags.tolist(), messages):
         if flag:
             raise ValueError(message() if callable(message) else message)
+
+
+class DeferredFlags:
+    """Value checks on CUDA without a device sync: flags are copied to pinned host memory in the background and
+    raised by the next `raise_pending()` (a training loop calls it after its own per-step sync, so it costs nothing).
+    """
+
+    def __init__(self):
+        self._pending = None
+
+    def submit(self, flags: Tensor, messages: list, note: str = "") -> None:
+        self.raise_pending()
+        host = torch.empty(flags.shape, dtype=torch.bool, pin_memory=True)
+        host.copy_(flags, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+        self._pending = (host, done, messages, note)
+
+    def raise_pending(self) -> None:
+        if self._pending is None:
+            return
+        host, done, messages, note = self._pending
+        self._pending = None
+        done.synchronize()
+        for flag, message in zip(host.tolist(), messages):
+            if flag:
+                raise ValueError((message() if callable(message) else message) + note)

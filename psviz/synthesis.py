@@ -82,7 +82,8 @@ def n_synthetic_for(mu: float, batch_size: int) -> int:
 def sample_lambda(alpha: float, generator: torch.Generator | None = None) -> float:
     """Draw lam ~ Beta(alpha, alpha) by inverting the CDF of one uniform from torch's RNG (so seeds reproduce it)."""
     alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
-    u = torch.rand((), generator=generator, dtype=torch.float64).item()
+    device = generator.device if generator is not None else "cpu"  # a CUDA generator draws on its device
+    u = torch.rand((), generator=generator, dtype=torch.float64, device=device).item()
     return float(betaincinv(alpha, alpha, u))
 
 
@@ -91,14 +92,16 @@ def roll_partner(batch_size: int, device: torch.device | str | None = None) -> T
     return torch.roll(torch.arange(batch_size, device=device), 1)
 
 
-def random_partner(labels: Tensor, n_pairings: int = 1, generator: torch.Generator | None = None) -> Tensor:
+def random_partner(labels: Tensor, n_pairings: int = 1, generator: torch.Generator | None = None, *,
+                   check: bool = True) -> Tensor:
     """Draw ``n_pairings`` pairings at once: for every sample, a uniformly chosen sample of another class.
 
     Returns LongTensor [n_pairings * B] on ``labels``' device. Vectorised: each sample takes the arg-max of uniform
-    scores over the samples of other classes. Raises ValueError when the batch holds fewer than two classes.
+    scores over the samples of other classes. Raises ValueError when the batch holds fewer than two classes
+    (``check=False`` skips that test, which costs a device sync, for callers that made it already).
     """
     batch_size = labels.shape[0]
-    if batch_size < 2 or not bool((labels != labels[0]).any()):
+    if check and (batch_size < 2 or not bool((labels != labels[0]).any())):
         raise ValueError("labels: a valid pairing needs at least two different classes in the batch")
     rng_device = generator.device if generator is not None else labels.device
     scores = torch.rand((n_pairings, batch_size, batch_size), generator=generator, device=rng_device)
@@ -133,7 +136,8 @@ def _check_partner(partner, labels: Tensor, n_pairings: int, n_synthetic: int) -
 
 def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: float = 0.4, mu: float = 1.0, *,
                     lam: float | None = None, partner: Tensor | None = None,
-                    generator: torch.Generator | None = None, normalize: bool = True) -> SynthesisResult:
+                    generator: torch.Generator | None = None, normalize: bool = True,
+                    check: bool = True) -> SynthesisResult:
     """Make floor(mu*B) synthetic classes from a batch and return real plus synthetic rows for the loss.
 
     embeddings [B, d], proxies [C, d] (or [C, K, d] for K centres per class, mixed centre by centre), labels [B] in
@@ -141,6 +145,9 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
     with proxy lam * p[y_i] + (1 - lam) * p[y_partner[i]] and label C + i. With ``normalize`` (the paper's setting)
     inputs are L2-normalised first and synthetic rows again after mixing; ``normalize=False`` mixes raw vectors
     (used by the unnormalised Softmax loss). Gradients flow to embeddings and proxies.
+
+    ``check=False`` skips the tests of tensor values (finite, label range, two classes: one device sync), for a
+    caller such as a loss that tested its inputs already; shapes, devices and a given ``partner`` are still checked.
     """
     alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
     mu = check_number(mu, "mu", low=0.0)
@@ -157,24 +164,28 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
     if labels.device != embeddings.device or proxies.device != embeddings.device:
         raise ValueError(f"embeddings ({embeddings.device}), proxies ({proxies.device}) and labels "
                          f"({labels.device}) must be on one device")
-    flags = torch.stack([
-        ~torch.isfinite(embeddings).all(),
-        ~torch.isfinite(proxies).all(),
-        ((labels < 0) | (labels >= n_classes)).any(),
-    ])
-    raise_flagged(flags, [
-        "embeddings hold NaN or infinite values",
-        "proxies hold NaN or infinite values",
-        lambda: f"labels must lie in [0, {n_classes}) (one proxy per class), got values in "
-                f"[{int(labels.min())}, {int(labels.max())}]",
-    ])
-
     n_synthetic = n_synthetic_for(mu, batch_size)
+    if check:
+        pairing = n_synthetic > 0 and partner is None  # then the batch needs two classes to draw pairs from
+        flags = torch.stack([
+            ~torch.isfinite(embeddings).all(),
+            ~torch.isfinite(proxies).all(),
+            ((labels < 0) | (labels >= n_classes)).any(),
+            (labels == labels[0]).all() & pairing,
+        ])
+        raise_flagged(flags, [
+            "embeddings hold NaN or infinite values",
+            "proxies hold NaN or infinite values",
+            lambda: f"labels must lie in [0, {n_classes}) (one proxy per class), got values in "
+                    f"[{int(labels.min())}, {int(labels.max())}]",
+            "labels: a valid pairing needs at least two different classes in the batch",
+        ])
+
     n_pairings = math.ceil(n_synthetic / batch_size)
     if partner is not None:
         partner = _check_partner(partner, labels, n_pairings, n_synthetic)
     elif n_synthetic > 0:
-        partner = random_partner(labels, n_pairings, generator)
+        partner = random_partner(labels, n_pairings, generator, check=False)
     else:
         partner = torch.empty(0, dtype=torch.long, device=labels.device)
     if lam is None:

@@ -318,3 +318,36 @@ def test_training_a_linear_embedder_with_ps_separates_toy_classes(name):
     loss.eval()
     assert loss(net(inputs), labels).item() < 0.5 * before
     assert torch.equal(loss.logits(net(inputs).detach()).argmax(1), labels)
+
+
+def test_ps_in_a_loss_needs_two_classes_unless_it_makes_no_synthetic():
+    e, y = batch(dtype=torch.float32)
+    one_class = torch.zeros_like(y)
+    loss = make("norm_softmax", dtype=torch.float32, synthesis=ProxySynthesis(mu=1.0))
+    with pytest.raises(ValueError, match="two different classes"):
+        loss(e, one_class)
+    assert torch.isfinite(loss.eval()(e, one_class))  # eval mode: no PS
+    few = make("norm_softmax", dtype=torch.float32, synthesis=ProxySynthesis(mu=0.5 / len(y)))
+    assert torch.isfinite(few(e, one_class))  # floor(mu * B) = 0: nothing to pair
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_training_checks_report_after_the_step_without_a_sync():
+    e, y = batch(dtype=torch.float32)
+    loss = make("norm_softmax", dtype=torch.float32, synthesis=ProxySynthesis()).cuda()
+    bad = e.clone().cuda().requires_grad_()
+    with torch.no_grad():
+        bad[0, 0] = float("nan")
+    value = loss(bad, y.cuda())  # no sync: the verdict is pending
+    with pytest.raises(ValueError, match="NaN.*checked after the step"):
+        loss.raise_pending()
+    loss.raise_pending()  # reported once
+    loss(e.cuda(), y.cuda()).backward()
+    loss.raise_pending()  # a good batch reports nothing
+    with pytest.raises(ValueError, match="two different classes"):
+        loss(e.cuda(), torch.zeros_like(y).cuda())
+        loss.raise_pending()
+    with torch.no_grad(), pytest.raises(ValueError, match="NaN"):  # without gradients it checks at once
+        loss(bad.detach(), y.cuda())
+    assert torch.isnan(value)  # what the check warned about

@@ -121,3 +121,28 @@ def test_bad_options():
         models.create("small_cnn", 0)
     with pytest.raises(ValueError, match="backbone"):
         backbones.build_backbone("resnet999")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", FULL)
+def test_full_models_on_cuda_with_bf16_and_channels_last(name):
+    torch.manual_seed(0)
+    model = models.create(name, 64, freeze_bn=True)
+    x = torch.randn(4, 3, 128, 128)
+    reference = model.eval()(x)
+    model = model.cuda().to(memory_format=torch.channels_last).train()
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = model(x.cuda().to(memory_format=torch.channels_last))
+    assert out.shape == (4, 64) and torch.isfinite(out).all()
+    out.float().sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)
+    # frozen BN: train mode uses the running statistics, so the output is the eval-mode one up to bf16 rounding
+    assert torch.allclose(out.float().cpu(), reference, atol=0.1 * reference.abs().max().item())
+
+
+def test_full_models_move_between_devices_and_dtypes():
+    # nn.Module.to/cuda/half go through Module._apply: a submodule must not shadow it
+    for name in FULL:
+        model = models.create(name, 8).double()
+        assert all(p.dtype == torch.float64 for p in model.parameters()), name

@@ -276,3 +276,13 @@ def test_one_class_batch_is_fine_when_no_synthetic_is_made():
     e, p, _ = make_batch()
     out = proxy_synthesis(e, p, torch.zeros(12, dtype=torch.long), mu=0.0)
     assert out.n_synthetic == 0 and out.embeddings.shape == (12, 5)
+
+
+def test_check_false_skips_the_value_tests_but_not_the_shapes():
+    e, p, y = make_batch()
+    e = e.clone()
+    e[0, 0] = float("nan")
+    out = proxy_synthesis(e, p, y, check=False)  # a loss that tested its inputs already passes check=False
+    assert torch.isnan(out.embeddings[0]).all()
+    with pytest.raises(ValueError, match="labels"):
+        proxy_synthesis(e, p, y[:5], check=False)

@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import check_float_tensor, check_labels_shape, check_number, check_positive_int, raise_flagged
-from ..synthesis import ProxySynthesis
+from .._checks import (DeferredFlags, check_float_tensor, check_labels_shape, check_number, check_positive_int,
+                       raise_flagged)
+from ..synthesis import ProxySynthesis, n_synthetic_for
 
 
 class ProxyLoss(nn.Module):
@@ -32,6 +33,7 @@ class ProxyLoss(nn.Module):
         if synthesis is not None and not isinstance(synthesis, ProxySynthesis):
             raise ValueError(f"synthesis must be a psviz.ProxySynthesis or None, got {type(synthesis).__name__}")
         self.synthesis = synthesis
+        self._deferred = DeferredFlags()
         self.proxies = nn.Parameter(torch.empty(n_classes * proxies_per_class, embedding_dim))
         self.reset_parameters()
 
@@ -51,7 +53,8 @@ class ProxyLoss(nn.Module):
         embeddings = embeddings.to(self.proxies.dtype)
         proxies = self.proxy_tensor()
         if self.synthesis is not None and self.training:
-            mixed = self.synthesis(embeddings, proxies, labels, normalize=self.normalize)
+            # _check_inputs tested the values already (one device sync for both)
+            mixed = self.synthesis(embeddings, proxies, labels, normalize=self.normalize, check=False)
             embeddings, proxies, labels = mixed.embeddings, mixed.proxies, mixed.labels
         else:
             embeddings, proxies = self.prepare(embeddings, proxies)
@@ -92,12 +95,29 @@ class ProxyLoss(nn.Module):
         check_labels_shape(labels, embeddings.shape[0])
         if labels.device != embeddings.device:
             raise ValueError(f"labels ({labels.device}) must be on the embeddings' device ({embeddings.device})")
-        flags = torch.stack([~torch.isfinite(embeddings).all(), ((labels < 0) | (labels >= self.n_classes)).any()])
-        raise_flagged(flags, [
+        pairing = (self.synthesis is not None and self.training
+                   and n_synthetic_for(self.synthesis.mu, embeddings.shape[0]) > 0)
+        flags = torch.stack([~torch.isfinite(embeddings).all(), ((labels < 0) | (labels >= self.n_classes)).any(),
+                             (labels == labels[0]).all() & pairing])
+        messages = [
             "embeddings hold NaN or infinite values",
             lambda: f"labels must lie in [0, {self.n_classes}) (n_classes), got values in "
                     f"[{int(labels.min())}, {int(labels.max())}]",
-        ])
+            "labels: Proxy Synthesis needs at least two different classes in the batch",
+        ]
+        if embeddings.is_cuda and torch.is_grad_enabled():
+            # Training on a GPU: a sync here would stall the step; the verdict comes at `raise_pending`.
+            self._deferred.submit(flags, messages, " (found in a training batch; checked after the step)")
+        else:
+            raise_flagged(flags, messages)
+
+    def raise_pending(self) -> None:
+        """Raise the ValueError of a CUDA training batch whose input checks failed (no-op otherwise).
+
+        On CUDA with gradients on, the input checks run without a device sync and report here, or at the next
+        call at the latest; `psviz.train.fit` calls this after every step.
+        """
+        self._deferred.raise_pending()
 
     def extra_repr(self) -> str:
         return f"n_classes={self.n_classes}, embedding_dim={self.embedding_dim}"

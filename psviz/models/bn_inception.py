@@ -58,7 +58,7 @@ class BNInception(nn.Module):
         setattr(self, name, nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding))
         setattr(self, f"{name}_bn", nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1, affine=True))
 
-    def _apply(self, name: str, x: Tensor) -> Tensor:
+    def _run(self, name: str, x: Tensor) -> Tensor:
         return torch.relu(getattr(self, f"{name}_bn")(getattr(self, name)(x)))
 
     @staticmethod
@@ -69,18 +69,18 @@ class BNInception(nn.Module):
         return nn.functional.avg_pool2d(x, 3, stride=1, padding=1, ceil_mode=True, count_include_pad=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self._apply("conv1_7x7_s2", x)
+        x = self._run("conv1_7x7_s2", x)
         x = nn.functional.max_pool2d(x, 3, stride=2, ceil_mode=True)
-        x = self._apply("conv2_3x3", self._apply("conv2_3x3_reduce", x))
+        x = self._run("conv2_3x3", self._run("conv2_3x3_reduce", x))
         x = nn.functional.max_pool2d(x, 3, stride=2, ceil_mode=True)
         for block, (one, _, _, pool) in BLOCKS.items():
             prefix = f"inception_{block}"
-            branches = [] if not one else [self._apply(f"{prefix}_1x1", x)]
-            branches.append(self._apply(f"{prefix}_3x3", self._apply(f"{prefix}_3x3_reduce", x)))
-            double = self._apply(f"{prefix}_double_3x3_reduce", x)
-            double = self._apply(f"{prefix}_double_3x3_2", self._apply(f"{prefix}_double_3x3_1", double))
+            branches = [] if not one else [self._run(f"{prefix}_1x1", x)]
+            branches.append(self._run(f"{prefix}_3x3", self._run(f"{prefix}_3x3_reduce", x)))
+            double = self._run(f"{prefix}_double_3x3_reduce", x)
+            double = self._run(f"{prefix}_double_3x3_2", self._run(f"{prefix}_double_3x3_1", double))
             branches.append(double)
             pooled = self._pool(pool[0], pool[2], x)
-            branches.append(self._apply(f"{prefix}_pool_proj", pooled) if pool[1] else pooled)
+            branches.append(self._run(f"{prefix}_pool_proj", pooled) if pool[1] else pooled)
             x = torch.cat(branches, dim=1)
         return x
