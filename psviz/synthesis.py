@@ -96,19 +96,23 @@ def random_partner(labels: Tensor, n_pairings: int = 1, generator: torch.Generat
                    check: bool = True) -> Tensor:
     """Draw ``n_pairings`` pairings at once: for every sample, a uniformly chosen sample of another class.
 
-    Returns LongTensor [n_pairings * B] on ``labels``' device. Vectorised: each sample takes the arg-max of uniform
-    scores over the samples of other classes. Raises ValueError when the batch holds fewer than two classes
+    Returns LongTensor [n_pairings * B] on ``labels``' device. Vectorised in O(B log B): with the batch sorted by
+    label, the samples of other classes are the positions outside the sample's class block, so a uniform draw among
+    them is a uniform offset that skips that block. Raises ValueError when the batch holds fewer than two classes
     (``check=False`` skips that test, which costs a device sync, for callers that made it already).
     """
     batch_size = labels.shape[0]
     if check and (batch_size < 2 or not bool((labels != labels[0]).any())):
         raise ValueError("labels: a valid pairing needs at least two different classes in the batch")
+    order = torch.argsort(labels, stable=True)
+    ordered = labels[order]
+    start = torch.searchsorted(ordered, labels, side="left")  # where each sample's class block begins
+    size = torch.searchsorted(ordered, labels, side="right") - start
     rng_device = generator.device if generator is not None else labels.device
-    scores = torch.rand((n_pairings, batch_size, batch_size), generator=generator, device=rng_device)
-    scores = scores.to(labels.device)
-    same_class = labels[:, None] == labels[None, :]
-    scores = scores.masked_fill(same_class, -1.0)
-    return scores.argmax(dim=-1).reshape(-1)
+    u = torch.rand((n_pairings, batch_size), generator=generator, device=rng_device, dtype=torch.float64)
+    offset = (u.to(labels.device) * (batch_size - size)).long()  # uniform in [0, number of other-class samples)
+    position = offset + (offset >= start) * size
+    return order[position.clamp_max(batch_size - 1)].reshape(-1)
 
 
 def _check_partner(partner, labels: Tensor, n_pairings: int, n_synthetic: int) -> Tensor:
@@ -197,10 +201,15 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
     if n_synthetic == 0:
         return SynthesisResult(embeddings, proxies, labels, lam, partner, batch_size, 0)
 
-    source = torch.arange(n_synthetic, device=labels.device) % batch_size
     mate = partner[:n_synthetic]
-    syn_embeddings = lam * embeddings[source] + (1.0 - lam) * embeddings[mate]
-    syn_proxies = lam * proxies[labels[source]] + (1.0 - lam) * proxies[labels[mate]]
+    if n_synthetic == batch_size:  # mu = 1, the default: the sources are the batch itself, in order
+        source_embeddings, source_labels = embeddings, labels
+    else:
+        source = torch.arange(n_synthetic, device=labels.device) % batch_size
+        source_embeddings, source_labels = embeddings[source], labels[source]
+    # lerp(b, a, lam) = lam * a + (1 - lam) * b, in one kernel
+    syn_embeddings = torch.lerp(embeddings[mate], source_embeddings, lam)
+    syn_proxies = torch.lerp(proxies[labels[mate]], proxies[source_labels], lam)
     if normalize:
         syn_embeddings = F.normalize(syn_embeddings, dim=-1)
         syn_proxies = F.normalize(syn_proxies, dim=-1)
