@@ -1,32 +1,112 @@
-"""The `psviz` command line."""
+"""The `psviz` command line: train, evaluate, demo."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="psviz", description="Proxy Synthesis: train, evaluate and visualise.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the embedded default demo")
-    demo.add_argument("--alpha", type=float, default=0.4, help="Beta(alpha, alpha) for lambda (default 0.4)")
-    demo.add_argument("--mu", type=float, default=1.0, help="generation ratio: synthetics per batch size (1.0)")
+
+    train = commands.add_parser("train", help="train one run from a config file or a preset")
+    train.add_argument("--config", required=True, help="a YAML/JSON file or a preset name (e.g. digits, glyphs)")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one config key (repeatable), e.g. --set epochs=5 --set ps=false")
+    train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a trained run folder on its unseen (and seen) classes")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("--checkpoint", choices=["best", "last"], default="best")
+    evaluate.add_argument("--seen", action="store_true", help="also evaluate the seen classes")
+    evaluate.add_argument("--nmi", action="store_true", help="also compute NMI (k-means) on the unseen classes")
+
+    demo = commands.add_parser("demo", help="train Norm-SoftMax with and without PS on glyphs and compare")
+    demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"))
+    demo.add_argument("--epochs", type=int, default=None, help="epochs per run (default: the demo's budget)")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
+
+
+def _config_from(source: str, overrides: list[str]):
+    from .train import TrainConfig
+    from .train.presets import PRESETS, preset
+
+    if source in PRESETS:
+        config = preset(source)
+        default_dir = Path("runs") / source
+    elif Path(source).is_file():
+        config = TrainConfig.load(source)
+        default_dir = Path("runs") / Path(source).stem
+    else:
+        raise ValueError(f"--config {source!r} is neither a file nor a preset ({', '.join(PRESETS)})")
+    config = config.with_overrides(overrides)
+    if config.output_dir is None:
+        config = config.replace(output_dir=str(default_dir))
+    return config
+
+
+def _print_metrics(title: str, metrics: dict) -> None:
+    print(title)
+    for key, value in metrics.items():
+        print(f"  {key:<24}{value:.4f}" if isinstance(value, float) else f"  {key:<24}{value}")
+
+
+def _train(args) -> int:
+    from .train import fit
+
+    config = _config_from(args.config, args.overrides)
+    say = print if os.environ.get("RANK", "0") == "0" else (lambda *a, **k: None)  # torchrun: rank 0 speaks
+    say(f"training {config.loss} {'with' if config.ps else 'without'} Proxy Synthesis on {config.dataset} "
+        f"-> {config.output_dir}")
+    try:
+        result = fit(config, resume=args.resume, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        say(f"stopped; continue with: psviz train --config {args.config} --resume "
+            + " ".join(f"--set {o}" for o in args.overrides), file=sys.stderr)
+        return 130
+    if say is print:
+        _print_metrics(f"unseen classes of {config.dataset} after {config.epochs} epochs:", result.last_metrics())
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluate import nmi
+    from .train import load_run
+    from .train.loop import build_datasets, embed, evaluate, resolve_device
+
+    run = load_run(args.run_dir, args.checkpoint)
+    config = run.config.replace(eval_seen=args.seen)
+    device = resolve_device(config.device)
+    _, eval_sets = build_datasets(config)
+    metrics = evaluate(run.model, eval_sets, config.ks, device, num_workers=config.num_workers)
+    if args.nmi:
+        embeddings, labels = embed(run.model, eval_sets["unseen"][0], device)
+        metrics["unseen/nmi"] = nmi(embeddings, labels)
+    epoch = run.history[-1]["epoch"] if run.history else 0
+    _print_metrics(f"{args.run_dir} ({args.checkpoint} checkpoint, epoch {epoch}):", metrics)
+    return 0
+
+
+def _demo(args) -> int:
+    from . import demo
+
+    demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            from . import demo
-
-            demo.run(alpha=args.alpha, mu=args.mu, seed=args.seed)
-    except ValueError as error:
+        return {"train": _train, "evaluate": _evaluate, "demo": _demo}[args.command](args)
+    except ValueError as error:  # ConfigError included: one clear line, no traceback
         print(f"psviz {args.command}: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,36 +1,74 @@
-"""The `psviz` command line."""
+"""The `psviz` command line: train, evaluate, errors."""
 
 import subprocess
 import sys
+from pathlib import Path
 
-from psviz import losses
+import pytest
+
 from psviz.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_demo_prints_every_loss_with_and_without_ps(capsys):
-    assert main(["demo", "--seed", "1"]) == 0
+
+def test_train_then_evaluate(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--config", "digits", "--set", "epochs=2", "--set", f"output_dir={run}",
+                 "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "without PS" in out and "with PS" in out
-    for name in losses.available():
-        row = next(line for line in out.splitlines() if line.startswith(name + " "))
-        without_ps, with_ps = map(float, row.split()[1:])
-        assert without_ps > 0 and with_ps > 0
+    assert "unseen classes of digits after 2 epochs" in out and "map@r" in out
+    assert main(["evaluate", str(run), "--checkpoint", "last", "--seen", "--nmi"]) == 0
+    out = capsys.readouterr().out
+    for key in ["unseen/recall@1", "unseen/map@r", "seen/map@r", "unseen/nmi"]:
+        value = float(next(line for line in out.splitlines() if line.strip().startswith(key)).split()[-1])
+        assert 0 < value <= 1
 
 
-def test_demo_is_reproducible(capsys):
-    main(["demo", "--seed", "3"])
-    first = capsys.readouterr().out
-    main(["demo", "--seed", "3"])
-    assert capsys.readouterr().out == first
+def test_train_from_a_config_file(tmp_path, capsys):
+    config = tmp_path / "mine.yaml"
+    config.write_text(f"dataset: toy\nmodel: mlp\nembedding_dim: 3\nepochs: 2\noutput_dir: {tmp_path / 'r'}\n")
+    assert main(["train", "--config", str(config), "--no-progress"]) == 0
+    assert (tmp_path / "r" / "last.pt").is_file()
 
 
-def test_bad_value_is_one_clear_message_not_a_traceback(capsys):
-    assert main(["demo", "--mu", "-1"]) == 2
+def test_bad_config_is_one_clear_message_not_a_traceback(tmp_path, capsys):
+    assert main(["train", "--config", "digits", "--set", "epochz=3"]) == 2
     err = capsys.readouterr().err
-    assert "mu must be >= 0" in err and "Traceback" not in err
+    assert "unknown key 'epochz' (did you mean 'epochs'?)" in err and "Traceback" not in err
+    assert main(["train", "--config", "nope"]) == 2
+    assert "neither a file nor a preset" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("loss: [unclosed\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "not a psviz run folder" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs():
-    done = subprocess.run([sys.executable, "-m", "psviz", "demo", "--mu", "0.5"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "16 synthetic classes" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "psviz", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "train" in done.stdout and "demo" in done.stdout
+
+
+def test_demo_comparison_table_and_summary_line():
+    from psviz.demo import comparison_rows, format_table, summary_line
+
+    base = {"recall@1": 0.50, "recall@2": 0.6, "recall@4": 0.7, "recall@8": 0.8, "r_precision": 0.3, "map@r": 0.20}
+    better = {**base, "recall@1": 0.53, "map@r": 0.21}
+    rows = comparison_rows(base, better)
+    assert [r["metric"] for r in rows] == ["recall@1", "recall@2", "recall@4", "recall@8", "r_precision", "map@r"]
+    assert rows[0]["difference"] == pytest.approx(3.0) and rows[-1]["difference"] == pytest.approx(1.0)
+    assert "helped" in summary_line(rows) and "+3.00" in summary_line(rows)
+    assert "hurt" in summary_line(comparison_rows(better, base))
+    assert "mixed" in summary_line(comparison_rows(base, {**base, "recall@1": 0.55, "map@r": 0.1}))
+    assert "recall@1" in format_table(rows) and "+3.00" in format_table(rows)
+
+
+def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
+    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Proxy Synthesis" in out and "map@r" in out
+    assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps"} <= {p.name for p in tmp_path.iterdir()}
+    rows = __import__("json").loads((tmp_path / "summary.json").read_text())["rows"]
+    assert len(rows) == 6 and all(0 <= r["baseline"] <= 100 and 0 <= r["with_ps"] <= 100 for r in rows)
+    assert (tmp_path / "with_ps" / "best.pt").is_file()

@@ -78,6 +78,11 @@ class TensorSplit(MetricDataset):
     def load_item(self, index: int):
         return self._as_float(self.data[index])
 
+    def tensors_at(self, indices) -> tuple[Tensor, Tensor]:
+        """A batch (float32 inputs, labels) by indexing the stored tensor once, without the transform."""
+        indices = torch.as_tensor(indices, dtype=torch.long)
+        return self._as_float(self.data[indices]), self.targets[indices]
+
     def tensors(self) -> tuple[Tensor, Tensor]:
         """The whole split as (float32 inputs, labels), without the transform: for fast full-split evaluation."""
         return self._as_float(self.data), self.targets

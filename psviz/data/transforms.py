@@ -31,3 +31,8 @@ def image_transform(train: bool, size: int = 224, style: str = "imagenet"):
     head = ([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()] if train
             else [v2.Resize(round(size * 256 / 224), antialias=True), v2.CenterCrop(size)])
     return v2.Compose([v2.ToImage(), *head, v2.ToDtype(torch.float32, scale=True), _normalise(style)])
+
+
+def small_image_augmentation():
+    """Mild random affine jitter for small grayscale images (glyphs, Fashion-MNIST), on float tensors [C, H, W]."""
+    return v2.RandomAffine(degrees=8, translate=(0.06, 0.06), scale=(0.9, 1.1), shear=5)

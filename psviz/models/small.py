@@ -33,23 +33,26 @@ def _conv_block(cin: int, cout: int) -> list[nn.Module]:
 
 
 class SmallCNN(nn.Module):
-    """Images [N, C, H, W] -> embedding: three conv stages (two convs each, then 2x2 pooling), global pooling, linear.
+    """Images [N, C, H, W] -> embedding: one conv at full resolution, then two-conv stages after each 2x2 pooling,
+    global average pooling and a linear layer.
 
-    About 0.3 M parameters at width 32; works for any input size of at least 8 px.
+    Convolutions are kept at low resolution so it trains at about 700 images/s (32 px, batch 128) on two CPU
+    cores; about 0.15 M parameters at the default width 16. Works for inputs of 8 px and up.
     """
 
-    def __init__(self, embedding_dim: int, in_channels: int = 1, width: int = 32):
+    def __init__(self, embedding_dim: int, in_channels: int = 1, width: int = 16):
         super().__init__()
         check_positive_int(embedding_dim, "embedding_dim")
         check_positive_int(in_channels, "in_channels")
         w = check_positive_int(width, "width")
         self.features = nn.Sequential(
-            *_conv_block(in_channels, w), *_conv_block(w, w), nn.MaxPool2d(2),
+            *_conv_block(in_channels, w), nn.MaxPool2d(2),
             *_conv_block(w, 2 * w), *_conv_block(2 * w, 2 * w), nn.MaxPool2d(2),
-            *_conv_block(2 * w, 4 * w), *_conv_block(4 * w, 4 * w),
+            *_conv_block(2 * w, 4 * w), *_conv_block(4 * w, 4 * w), nn.MaxPool2d(2, ceil_mode=True),
+            *_conv_block(4 * w, 8 * w),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         )
-        self.embedding = nn.Linear(4 * w, embedding_dim)
+        self.embedding = nn.Linear(8 * w, embedding_dim)
         self.embedding_dim = embedding_dim
 
     def forward(self, x: Tensor) -> Tensor:

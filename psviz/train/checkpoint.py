@@ -1,0 +1,59 @@
+"""Checkpoints: written atomically (temp file, then rename) and read with a loader that never runs pickled code."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+LAST, BEST = "last.pt", "best.pt"
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write ``state`` to ``path`` so that an interrupted save leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint with ``torch.load(weights_only=True)``: tensors and plain data only, never code."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ValueError(f"refusing to load {path}: it is not a plain psviz checkpoint ({error})") from error
+    if not isinstance(state, dict) or "model" not in state:
+        raise ValueError(f"{path} is not a psviz checkpoint (no 'model' entry)")
+    return state
+
+
+def scheduler_state(scheduler) -> dict:
+    """MultiStepLR keeps its milestones in a Counter, which the safe loader refuses: store a plain dict."""
+    state = scheduler.state_dict()
+    if "milestones" in state:
+        state["milestones"] = dict(state["milestones"])
+    return state
+
+
+def restore_scheduler(scheduler, state: dict) -> None:
+    from collections import Counter
+
+    state = dict(state)
+    if "milestones" in state:
+        state["milestones"] = Counter(state["milestones"])
+    scheduler.load_state_dict(state)

@@ -1,0 +1,203 @@
+"""One run = one `TrainConfig`: a flat dataclass that round-trips to YAML/JSON and names the key of any bad value."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import data, losses, models
+
+
+class ConfigError(ValueError):
+    """A bad configuration: the message names the key and what is wrong with it."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. Options dicts go to the dataset, model and loss constructors."""
+
+    # data: the seen split trains, the unseen split evaluates
+    dataset: str = "digits"
+    dataset_options: dict = field(default_factory=dict)
+    root: str | None = None
+    augment: bool = False
+    image_size: int = 224
+    # model
+    model: str = "mlp"
+    model_options: dict = field(default_factory=dict)
+    embedding_dim: int = 64
+    # loss and Proxy Synthesis
+    loss: str = "norm_softmax"
+    loss_options: dict = field(default_factory=dict)
+    ps: bool = True
+    alpha: float = 0.4
+    mu: float = 1.0
+    # optimisation
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    proxy_lr: float = 1e-2
+    weight_decay: float = 1e-4
+    adam_eps: float = 1e-8
+    momentum: float = 0.9
+    lr_milestones: list = field(default_factory=list)
+    lr_gamma: float = 0.1
+    batch_size: int = 64
+    sampler: str = "random"
+    samples_per_class: int = 4
+    epochs: int = 10
+    # evaluation
+    eval_every: int = 1
+    eval_seen: bool = False
+    ks: list = field(default_factory=lambda: [1, 2, 4, 8])
+    # run
+    seed: int = 0
+    device: str = "auto"
+    amp: str = "none"
+    channels_last: bool = False
+    num_workers: int = 0
+    output_dir: str | None = None
+
+    def __post_init__(self):
+        if isinstance(self.ks, str):  # a preset name such as "sop"
+            from ..evaluate import K_PRESETS
+
+            if self.ks not in K_PRESETS:
+                raise ConfigError(f"ks must be a list of integers or one of {sorted(K_PRESETS)}, got {self.ks!r}")
+            self.ks = list(K_PRESETS[self.ks])
+        self.validate()
+
+    # ---- validation -------------------------------------------------------------------------------------------
+    def validate(self) -> "TrainConfig":
+        hints = typing.get_type_hints(TrainConfig)
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), hints[f.name])
+        _choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
+        _choice("sampler", self.sampler, ("random", "balanced"))
+        _choice("device", self.device, ("auto", "cpu", "cuda"), prefix_ok=("cuda:",))
+        _choice("amp", self.amp, ("none", "bf16", "fp16"))
+        for name in ("lr", "proxy_lr", "adam_eps", "alpha", "lr_gamma"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("weight_decay", "mu", "momentum"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("image_size", "embedding_dim", "batch_size", "samples_per_class", "epochs", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_workers < 0:
+            raise ConfigError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.sampler == "balanced" and self.batch_size % self.samples_per_class:
+            raise ConfigError(f"batch_size ({self.batch_size}) must be a multiple of samples_per_class "
+                              f"({self.samples_per_class}) with the balanced sampler")
+        if any(not isinstance(m, int) or m < 1 for m in self.lr_milestones):
+            raise ConfigError(f"lr_milestones must be epochs >= 1, got {self.lr_milestones}")
+        if not self.ks or any(not isinstance(k, int) or k < 1 for k in self.ks):
+            raise ConfigError(f"ks must be a non-empty list of integers >= 1, got {self.ks}")
+        for key, lookup in (("dataset", data.info), ("loss", losses.get)):
+            try:
+                lookup(getattr(self, key))
+            except ValueError as error:
+                raise ConfigError(f"{key}: {error}") from None
+        if self.model not in models.available():
+            raise ConfigError(f"model: unknown model {self.model!r}; choose one of: {', '.join(models.available())}")
+        unknown = set(self.loss_options) - set(losses.hyperparameters(self.loss))
+        if unknown:
+            raise ConfigError(f"loss_options: {self.loss!r} has no hyper-parameter {sorted(unknown)}; valid: "
+                              f"{sorted(losses.hyperparameters(self.loss))}")
+        return self
+
+    # ---- round trips ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        if not isinstance(values, dict):
+            raise ConfigError(f"a config must be a mapping of keys to values, got {type(values).__name__}")
+        known = [f.name for f in dataclasses.fields(cls)]
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                raise ConfigError(f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return cls(**values)
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        """Read a .yaml/.yml/.json file."""
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ConfigError(f"cannot read config file {path}: {error}") from None
+        try:
+            values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            if isinstance(values, dict):
+                values = {k: _numeric(v) for k, v in values.items()}
+        except (json.JSONDecodeError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
+        return cls.from_dict(values or {})
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with ``changes`` applied (validated like any config)."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def with_overrides(self, assignments: list[str]) -> "TrainConfig":
+        """Apply command-line ``key=value`` strings; values are parsed as YAML (so 1e-3, true, [1, 2] work)."""
+        changes = {}
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"--set takes key=value, got {assignment!r}")
+            try:
+                changes[key.strip()] = _numeric(yaml.safe_load(raw)) if raw.strip() else None
+            except yaml.YAMLError:
+                changes[key.strip()] = raw
+        return self.replace(**changes)
+
+
+def _numeric(value):
+    """PyYAML reads 3e-4 (no dot) as a string: take numeric-looking strings as floats."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _check_type(name: str, value, hint) -> None:
+    origin = typing.get_origin(hint)
+    allowed = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+    for option in allowed:
+        base = typing.get_origin(option) or option
+        if option is type(None) and value is None:
+            return
+        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return
+        if base is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if base not in (float, int) and base is not type(None) and isinstance(value, base):
+            return
+    names = " or ".join("null" if a is type(None) else (typing.get_origin(a) or a).__name__ for a in allowed)
+    raise ConfigError(f"{name} must be {names}, got {type(value).__name__} {value!r}")
+
+
+def _choice(name: str, value: str, options: tuple[str, ...], prefix_ok: tuple[str, ...] = ()) -> None:
+    if value not in options and not value.startswith(prefix_ok or ("\0",)):
+        raise ConfigError(f"{name} must be one of {', '.join(options)}, got {value!r}")

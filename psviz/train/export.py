@@ -1,0 +1,115 @@
+"""What the plots need from a trained run: embeddings of seen and unseen items, proxies, and a PS batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .. import data as datasets
+from ..synthesis import SynthesisResult, proxy_synthesis
+from .loop import FitResult, _eval_copy, build_datasets, embed
+
+
+@dataclass
+class EmbeddingExport:
+    """L2-normalised embeddings [N, d] with labels, split tags ("seen"/"unseen"), and the real proxies.
+
+    ``labels`` count within each split (seen label 3 and unseen label 3 are different classes); ``class_names``
+    maps each split to its names. ``proxies`` are [C, d] (or [C, K, d] for SoftTriple), normalised too.
+    """
+
+    embeddings: Tensor
+    labels: Tensor
+    splits: np.ndarray
+    proxies: Tensor
+    class_names: dict = field(default_factory=dict)
+
+    def part(self, split: str) -> tuple[Tensor, Tensor]:
+        """(embeddings, labels) of one split."""
+        mask = torch.as_tensor(self.splits == split)
+        if not mask.any():
+            raise ValueError(f"no {split!r} rows in this export; it holds {sorted(set(self.splits.tolist()))}")
+        return self.embeddings[mask], self.labels[mask]
+
+    def save(self, path: str | Path) -> Path:
+        """Write a compressed .npz (plain arrays: it can be read without psviz)."""
+        path = Path(path)
+        names = {f"class_names_{k}": np.asarray(v, dtype=str) for k, v in self.class_names.items()}
+        np.savez_compressed(path, embeddings=self.embeddings.numpy(), labels=self.labels.numpy(),
+                            splits=self.splits.astype(str), proxies=self.proxies.numpy(), **names)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "EmbeddingExport":
+        with np.load(path, allow_pickle=False) as stored:
+            names = {k[len("class_names_"):]: stored[k].tolist() for k in stored.files if k.startswith("class_names_")}
+            return cls(torch.from_numpy(stored["embeddings"]), torch.from_numpy(stored["labels"]),
+                       stored["splits"], torch.from_numpy(stored["proxies"]), names)
+
+
+def _subset(n: int, limit: int | None, seed: int) -> list[int] | None:
+    if limit is None or n <= limit:
+        return None
+    return sorted(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:limit].tolist())
+
+
+def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *, max_per_split: int | None = None,
+                      seed: int = 0, path: str | Path | None = None) -> EmbeddingExport:
+    """Embed the seen and/or unseen split of a trained run (``max_per_split`` draws a seeded subset for big sets).
+
+    For In-Shop, "unseen" means the query and gallery parts together. With ``path`` the export is also saved.
+    """
+    if isinstance(splits, str):
+        splits = (splits,)
+    unknown = set(splits) - {datasets.SEEN, datasets.UNSEEN}
+    if unknown or not splits:
+        raise ValueError(f"splits must be 'seen' and/or 'unseen', got {list(splits)}")
+    config = run.config
+    device = next(run.model.parameters()).device
+    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
+    eval_tf = eval_sets[datasets.UNSEEN][0].transform
+    sources = {datasets.SEEN: [train_set], datasets.UNSEEN: [d for d in eval_sets[datasets.UNSEEN] if d is not None]}
+    rows, labels, tags, names = [], [], [], {}
+    for split in splits:
+        for part in sources[split]:
+            if split == datasets.SEEN:
+                part = _eval_copy(part, eval_tf)
+            e, y = embed(run.model, part, device, indices=_subset(len(part), max_per_split, seed))
+            rows.append(e)
+            labels.append(y)
+            tags.append(np.full(len(y), split))
+            names[split] = part.class_names
+    proxies = F.normalize(run.loss.proxy_tensor().detach().float().cpu(), dim=-1)
+    export = EmbeddingExport(F.normalize(torch.cat(rows), dim=-1), torch.cat(labels), np.concatenate(tags),
+                             proxies, names)
+    if path is not None:
+        export.save(path)
+    return export
+
+
+def synthetic_batch(run: FitResult, *, batch_size: int | None = None, alpha: float | None = None,
+                    mu: float | None = None, seed: int = 0, **synthesis_options) -> SynthesisResult:
+    """What PS makes on one batch of seen items: real and synthetic embeddings and proxies, with the pairs and λ.
+
+    The batch is a seeded draw of ``batch_size`` seen items (default: the run's), embedded in eval mode; α and μ
+    default to the run's. Pass ``lam=`` or ``partner=`` to fix them (see `psviz.proxy_synthesis`).
+    """
+    config = run.config
+    device = next(run.model.parameters()).device
+    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
+    train_set = _eval_copy(train_set, eval_sets[datasets.UNSEEN][0].transform)
+    n = min(batch_size or config.batch_size, len(train_set))
+    indices = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    embeddings, labels = embed(run.model, train_set, device, indices=indices)
+    generator = torch.Generator().manual_seed(seed)
+    return proxy_synthesis(embeddings, run.loss.proxy_tensor().detach().float().cpu(), labels,
+                           config.alpha if alpha is None else alpha, config.mu if mu is None else mu,
+                           generator=generator, **synthesis_options)
+
+
+__all__ = ["EmbeddingExport", "export_embeddings", "synthetic_batch"]

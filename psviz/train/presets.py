@@ -1,0 +1,33 @@
+"""Named configs: small CPU demos, and the paper's full recipe for GPU runs."""
+
+from __future__ import annotations
+
+from .config import ConfigError, TrainConfig
+
+_PAPER = dict(
+    dataset="cub200", image_size=224, augment=True, embedding_dim=512, loss="norm_softmax",
+    model_options={"weights": "imagenet", "freeze_bn": True, "pooling": "avg"},
+    optimizer="adam", lr=1e-4, proxy_lr=1e-2, adam_eps=0.01, weight_decay=1e-4, batch_size=128,
+    epochs=130, lr_milestones=[50], lr_gamma=0.1, eval_every=5, ks=[1, 2, 4, 8], num_workers=8,
+)
+
+PRESETS: dict[str, dict] = {
+    "toy": dict(dataset="toy", model="mlp", model_options={"hidden": [64, 64]},
+                embedding_dim=2, lr=1e-2, batch_size=64, epochs=30, eval_every=5, ks=[1, 2, 4]),
+    "digits": dict(dataset="digits", model="mlp", model_options={"hidden": [128, 128]},
+                   embedding_dim=32, lr=1e-3, batch_size=64, epochs=20, eval_every=2),
+    "fashion-mnist": dict(dataset="fashion-mnist", dataset_options={"max_per_class": 2000}, model="small_cnn",
+                          embedding_dim=64, lr=1e-3, batch_size=128, epochs=6,
+                          eval_every=2),
+    "glyphs": dict(dataset="glyphs", model="small_cnn", embedding_dim=64,
+                   augment=True, lr=1e-3, batch_size=128, epochs=10, eval_every=2),
+    "paper-bn-inception": dict(_PAPER, model="bn_inception"),
+    "paper-resnet50": dict(_PAPER, model="resnet50"),
+}
+
+
+def preset(name: str, **changes) -> TrainConfig:
+    """The named config, with ``changes`` applied."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return TrainConfig.from_dict({**PRESETS[name], **changes})
