@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .._safe_load import safe_torch_load
 from .bn_inception import WEIGHTS_URL as BN_INCEPTION_URL
 from .bn_inception import BNInception
 
@@ -64,10 +65,7 @@ def _read_state_dict(path: str | Path) -> dict[str, Tensor]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"weights file {path} does not exist (weights= takes 'imagenet', a file path or None)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ValueError(f"cannot load weights from {path}: {error}") from error
+    state = safe_torch_load(path, "weights file")
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from .._safe_load import safe_torch_load
+
 LAST, BEST = "last.pt", "best.pt"
 
 
@@ -30,13 +32,7 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
 
 def load_checkpoint(path: str | Path) -> dict:
     """Read a checkpoint with ``torch.load(weights_only=True)``: tensors and plain data only, never code."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ValueError(f"refusing to load {path}: it is not a plain psviz checkpoint ({error})") from error
+    state = safe_torch_load(path, "checkpoint")
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path} is not a psviz checkpoint (no 'model' entry)")
     return state
