@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
+	mkdir -p notebooks
 	$(BIN)/jupyter lab notebooks
 
 clean:

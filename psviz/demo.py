@@ -40,7 +40,7 @@ def summary_line(rows: list[dict]) -> str:
     r1, mapr = by["recall@1"]["difference"], by["map@r"]["difference"]
     verdict = "helped" if r1 > 0 and mapr > 0 else "hurt" if r1 < 0 and mapr < 0 else "was mixed"
     return (f"Proxy Synthesis {verdict} here: Recall@1 {r1:+.2f} and MAP@R {mapr:+.2f} points on the unseen classes "
-            f"(one seed; see docs for runs over several seeds).")
+            f"(one seed and a short budget: see the README for longer runs).")
 
 
 def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
