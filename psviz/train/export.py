@@ -58,6 +58,14 @@ def _subset(n: int, limit: int | None, seed: int) -> list[int] | None:
     return sorted(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:limit].tolist())
 
 
+def _plain_splits(config) -> dict[str, list]:
+    """The run's seen split (without training augmentation) and its unseen part(s), as evaluation sees them."""
+    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
+    queries, gallery = eval_sets[datasets.UNSEEN]
+    return {datasets.SEEN: [_eval_copy(train_set, queries.transform)],
+            datasets.UNSEEN: [d for d in (queries, gallery) if d is not None]}
+
+
 def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *, max_per_split: int | None = None,
                       seed: int = 0, path: str | Path | None = None) -> EmbeddingExport:
     """Embed the seen and/or unseen split of a trained run (``max_per_split`` draws a seeded subset for big sets).
@@ -69,16 +77,11 @@ def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *
     unknown = set(splits) - {datasets.SEEN, datasets.UNSEEN}
     if unknown or not splits:
         raise ValueError(f"splits must be 'seen' and/or 'unseen', got {list(splits)}")
-    config = run.config
     device = next(run.model.parameters()).device
-    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
-    eval_tf = eval_sets[datasets.UNSEEN][0].transform
-    sources = {datasets.SEEN: [train_set], datasets.UNSEEN: [d for d in eval_sets[datasets.UNSEEN] if d is not None]}
+    sources = _plain_splits(run.config)
     rows, labels, tags, names = [], [], [], {}
     for split in splits:
         for part in sources[split]:
-            if split == datasets.SEEN:
-                part = _eval_copy(part, eval_tf)
             e, y = embed(run.model, part, device, indices=_subset(len(part), max_per_split, seed))
             rows.append(e)
             labels.append(y)
@@ -101,8 +104,7 @@ def synthetic_batch(run: FitResult, *, batch_size: int | None = None, alpha: flo
     """
     config = run.config
     device = next(run.model.parameters()).device
-    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
-    train_set = _eval_copy(train_set, eval_sets[datasets.UNSEEN][0].transform)
+    train_set = _plain_splits(config)[datasets.SEEN][0]
     n = min(batch_size or config.batch_size, len(train_set))
     indices = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))[:n].tolist()
     embeddings, labels = embed(run.model, train_set, device, indices=indices)
