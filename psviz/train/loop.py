@@ -377,11 +377,12 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                         value.backward()
                         parts.optimizer.step()
                     step += 1
-                    total, count = total + value.item(), count + 1
+                    step_loss = value.item()
+                    total, count = total + step_loss, count + 1
                     parts.loss.raise_pending()  # input checks deferred on CUDA (free after .item()'s sync)
                     steps_bar.update(1)
                     steps_bar.set_postfix(loss=f"{total / count:.4f}")
-                    _call(callbacks, "step_end", epoch=epoch, step=step, loss=value.item())
+                    _call(callbacks, "step_end", epoch=epoch, step=step, loss=step_loss)
                     if stop.requested:
                         history.append({"epoch": epoch + 1, "loss": total / count, "_loss_sum": total,
                                         "_loss_count": count, "partial": True})
