@@ -4,15 +4,20 @@ Metrics are fractions in [0, 1]; similarity is cosine. See :func:`retrieval_metr
 """
 
 from .clustering import kmeans_assignments, nmi, nmi_score
+from .geometry import angular_gaps, boundary_measures, nearest_proxy, region_sharing
 from .knn import nearest_neighbours
 from .retrieval import K_PRESETS, resolve_ks, retrieval_metrics
 
 __all__ = [
     "K_PRESETS",
+    "angular_gaps",
+    "boundary_measures",
     "kmeans_assignments",
     "nearest_neighbours",
+    "nearest_proxy",
     "nmi",
     "nmi_score",
+    "region_sharing",
     "resolve_ks",
     "retrieval_metrics",
 ]
