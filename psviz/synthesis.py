@@ -39,7 +39,7 @@ class SynthesisResult:
 
     ``embeddings`` [B+S, d], ``proxies`` [C+S, d] (or [C+S, K, d]), ``labels`` [B+S] with synthetic labels C..C+S-1;
     ``partner`` holds the batch index each sample was mixed with, one block of B per pairing ([B] for mu <= 1);
-    synthetic i mixes sample ``i % B`` with sample ``partner[i]``.
+    synthetic i mixes sample ``i % B`` with sample ``partner[i]``; ``normalized`` says whether rows were L2-normalised.
     """
 
     embeddings: Tensor
@@ -49,6 +49,14 @@ class SynthesisResult:
     partner: Tensor
     n_real: int
     n_synthetic: int
+    normalized: bool = True
+
+    def with_lambda(self, lam: float) -> "SynthesisResult":
+        """The same batch and pairs mixed with another lam (what a lam slider shows); inputs are left unchanged."""
+        lam = check_number(lam, "lam", low=0.0, high=1.0)  # None would silently draw a random lam
+        return proxy_synthesis(self.embeddings[: self.n_real], self.proxies[: self.n_classes],
+                               self.labels[: self.n_real], mu=self.n_synthetic / self.n_real, lam=lam,
+                               partner=self.partner if self.n_synthetic else None, normalize=self.normalized)
 
     @property
     def n_classes(self) -> int:
@@ -199,7 +207,7 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
         embeddings = F.normalize(embeddings, dim=-1)
         proxies = F.normalize(proxies, dim=-1)
     if n_synthetic == 0:
-        return SynthesisResult(embeddings, proxies, labels, lam, partner, batch_size, 0)
+        return SynthesisResult(embeddings, proxies, labels, lam, partner, batch_size, 0, normalize)
 
     mate = partner[:n_synthetic]
     if n_synthetic == batch_size:  # mu = 1, the default: the sources are the batch itself, in order
@@ -222,6 +230,7 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
         partner=partner,
         n_real=batch_size,
         n_synthetic=n_synthetic,
+        normalized=normalize,
     )
 
 

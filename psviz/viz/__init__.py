@@ -1,0 +1,41 @@
+"""Figures of what Proxy Synthesis does: plotly by default (interactive in JupyterLab), matplotlib on request.
+
+Every function takes data (a `SynthesisResult`, runs, exports, histories, metric rows) and returns a figure;
+nothing here trains or computes metrics. Colours and marks are shared (see `psviz.viz.style`).
+"""
+
+from .ablation import ablation_heatmap, summarise_grid
+from .boundaries import BoundaryView, boundary_view, decision_boundaries
+from .curves import difference_table, metrics_table, recall_at_k, training_curves
+from .files import save_figure
+from .gallery import retrieval_gallery
+from .report import prepare_report, report_figures, write_report
+from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
+from .style import MARKS, class_colour
+from .synthetic import set_lambda, synthetic_embeddings
+
+__all__ = [
+    "BoundaryView",
+    "MARKS",
+    "UMAPCache",
+    "UMAPProjection",
+    "UMAP_CACHE",
+    "ablation_heatmap",
+    "boundary_view",
+    "class_colour",
+    "decision_boundaries",
+    "difference_table",
+    "metrics_table",
+    "prepare_report",
+    "recall_at_k",
+    "report_figures",
+    "retrieval_gallery",
+    "save_figure",
+    "set_lambda",
+    "summarise_grid",
+    "synthetic_embeddings",
+    "training_curves",
+    "umap_project",
+    "umap_seen_unseen",
+    "write_report",
+]

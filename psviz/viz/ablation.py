@@ -1,0 +1,248 @@
+"""The α × μ ablation of Proxy Synthesis: mean ± std over seeds per cell, read against the baseline (PS off).
+
+Both functions take the grid's records as they come in (a list of dicts or a DataFrame with ``alpha``, ``mu``,
+``seed``, ``ps`` and the metric), so a grid runner can redraw after every finished run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from .curves import _is_fraction, metric_label
+from .style import check_backend
+
+SUMMARY_COLUMNS = ["ps", "alpha", "mu", "mean", "std", "n"]
+
+
+def _frame(records) -> pd.DataFrame:
+    if isinstance(records, pd.DataFrame):
+        return records.copy()
+    if isinstance(records, Sequence) and not isinstance(records, str) and \
+            all(isinstance(r, Mapping) for r in records):
+        return pd.DataFrame(list(records))
+    raise ValueError(f"records must be a list of dicts or a DataFrame (columns alpha, mu, seed, ps and the metric), "
+                     f"got {type(records).__name__}")
+
+
+def _metric_column(frame: pd.DataFrame, metric: str) -> str:
+    """The column holding ``metric``; "map@r" also finds "unseen/map@r", as history rows name it."""
+    if not isinstance(metric, str):
+        raise ValueError(f"metric must be a column name such as 'map@r', got {metric!r}")
+    for column in (metric, f"unseen/{metric}"):
+        if column in frame.columns:
+            return column
+    raise ValueError(f"metric {metric!r} is not a column of records; columns: {list(frame.columns)}")
+
+
+def _checked(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Columns ps, alpha, mu, value (percent for retrieval metrics), rows without a value dropped."""
+    column = _metric_column(frame, metric)
+    ps = frame["ps"] if "ps" in frame.columns else pd.Series(True, index=frame.index)
+    if not ps.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        raise ValueError(f"records: ps must be True or False in every row, got {sorted(set(map(repr, ps)))}")
+    missing = [c for c in ("alpha", "mu") if c not in frame.columns]
+    if missing and ps.any():
+        raise ValueError(f"records: PS rows need columns alpha and mu; missing {missing}")
+    out = pd.DataFrame({"ps": ps.astype(bool)})
+    try:
+        for c in ("alpha", "mu"):
+            out[c] = pd.to_numeric(frame[c]) if c in frame.columns else np.nan
+        out["value"] = pd.to_numeric(frame[column])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"records: alpha, mu and {column} must be numbers ({error})") from error
+    if out.loc[out["ps"], ["alpha", "mu"]].isna().any(axis=None):
+        raise ValueError("records: every row with ps=True needs an alpha and a mu")
+    if _is_fraction(metric):
+        out["value"] *= 100.0
+    return out.dropna(subset=["value"])  # a run not evaluated yet
+
+
+def summarise_grid(records, metric: str = "map@r") -> pd.DataFrame:
+    """Mean, sample std (ddof=1, NaN for one seed) and n of ``metric`` per (α, μ), baseline (ps=False) row first.
+
+    Columns ps, alpha, mu, mean, std, n; the baseline row has alpha and mu NaN. Retrieval metrics are in percent.
+    """
+    frame = _frame(records)
+    if frame.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    rows = _checked(frame, metric)
+    base = rows.loc[~rows["ps"], "value"]
+    parts = []
+    if len(base):
+        parts.append(pd.DataFrame([{"ps": False, "alpha": np.nan, "mu": np.nan, "mean": base.mean(),
+                                    "std": base.std(ddof=1), "n": len(base)}]))
+    ps_rows = rows[rows["ps"]]
+    if len(ps_rows):
+        cells = ps_rows.groupby(["alpha", "mu"])["value"].agg(mean="mean", std=lambda v: v.std(ddof=1), n="size")
+        parts.append(cells.reset_index().assign(ps=True))
+    if not parts:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    summary = pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS]
+    summary["n"] = summary["n"].astype(int)
+    summary.attrs.update(metric=metric, percent=_is_fraction(metric))
+    return summary
+
+
+@dataclass
+class _Grid:
+    """The heatmap's content: α rows, μ columns, and per-cell mean/std/n (NaN and 0 where no run finished)."""
+
+    alphas: list[float]
+    mus: list[float]
+    mean: np.ndarray
+    std: np.ndarray
+    n: np.ndarray
+    baseline: tuple[float, float, int] | None
+
+    def text(self, newline: str) -> list[list[str]]:
+        filled = self.n[self.n > 0]
+        show_n = filled.size and filled.min() != filled.max()
+        rows = []
+        for i in range(len(self.alphas)):
+            rows.append([_cell_text(self.mean[i, j], self.std[i, j], self.n[i, j], show_n, newline)
+                         for j in range(len(self.mus))])
+        return rows
+
+
+def _cell_text(mean: float, std: float, n: int, show_n: bool, newline: str) -> str:
+    if n == 0:
+        return ""
+    text = f"{mean:.2f}" if np.isnan(std) else f"{mean:.2f} ± {std:.2f}"
+    return text + (f"{newline}n={n}" if show_n else "")
+
+
+def _axis_values(given, found, name: str) -> list[float]:
+    if given is None:
+        given = []
+    try:
+        given = [float(v) for v in given]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a list of numbers (the full grid's values), got {given!r}") from error
+    return sorted(set(given) | {float(v) for v in found})
+
+
+def _grid(summary: pd.DataFrame, alphas, mus) -> _Grid:
+    cells = summary[summary["ps"].astype(bool)]
+    alphas = _axis_values(alphas, cells["alpha"], "alphas")
+    mus = _axis_values(mus, cells["mu"], "mus")
+    mean = np.full((len(alphas), len(mus)), np.nan)
+    std, n = mean.copy(), np.zeros(mean.shape, dtype=int)
+    for cell in cells.itertuples():
+        i, j = alphas.index(float(cell.alpha)), mus.index(float(cell.mu))
+        mean[i, j], std[i, j], n[i, j] = cell.mean, cell.std, cell.n
+    base = summary[~summary["ps"].astype(bool)]
+    baseline = None if base.empty else (float(base["mean"].iloc[0]), float(base["std"].iloc[0]),
+                                         int(base["n"].iloc[0]))
+    return _Grid(alphas, mus, mean, std, n, baseline)
+
+
+def _limits(grid: _Grid) -> tuple[float, float] | None:
+    """Colour limits symmetric about the baseline, so its value sits at the scale's neutral middle."""
+    if grid.baseline is None:
+        return None
+    centre = grid.baseline[0]
+    spread = np.nanmax(np.abs(grid.mean - centre)) if np.isfinite(grid.mean).any() else 0.0
+    half = max(float(spread), 1e-6)
+    return centre - half, centre + half
+
+
+def _title(grid: _Grid, metric: str, newline: str) -> str:
+    head = f"{metric_label(metric)} over α × μ, mean of seeds{newline}"
+    if grid.baseline is None:
+        return head + "no baseline yet"
+    mean, std, n = grid.baseline
+    spread = "" if np.isnan(std) else f" ± {std:.2f}"
+    return head + f"baseline (no PS): {mean:.2f}{spread} (n={n})"
+
+
+def ablation_heatmap(records, metric: str = "map@r", *, alphas=None, mus=None, backend: str = "plotly"):
+    """Heatmap of ``metric`` with α as rows and μ as columns: mean ± std over seeds, coloured against the baseline.
+
+    With a baseline the colour scale diverges about its mean (blue better, red worse for retrieval metrics); cells
+    without a finished run stay empty. Pass the full grid's ``alphas``/``mus`` to keep the layout fixed while the
+    grid fills up.
+    """
+    check_backend(backend)
+    grid = _grid(summarise_grid(records, metric), alphas, mus)
+    if backend == "matplotlib":
+        return _heatmap_matplotlib(grid, metric)
+    return _heatmap_plotly(grid, metric)
+
+
+def _plotly_scale(metric: str) -> list:
+    scale = list(plotly.colors.diverging.RdBu)  # red (low) to blue (high)
+    return scale if _is_fraction(metric) else scale[::-1]  # for a loss, lower is better
+
+
+def _heatmap_plotly(grid: _Grid, metric: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=_title(grid, metric, "<br>"), template="plotly_white",
+                      width=max(420, 130 * len(grid.mus) + 260), height=max(320, 80 * len(grid.alphas) + 180),
+                      plot_bgcolor="#eeeeee")  # shows through missing cells
+    if not grid.alphas or not grid.mus:
+        fig.add_annotation(text="no PS runs yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return fig
+    limits = _limits(grid)
+    colorbar = dict(title=metric_label(metric))
+    heatmap = dict(colorscale="Viridis")
+    if limits is not None:
+        low, high = limits
+        colorbar.update(tickvals=[low, grid.baseline[0], high],
+                        ticktext=[f"{low:.2f}", f"baseline {grid.baseline[0]:.2f}", f"{high:.2f}"])
+        heatmap = dict(colorscale=_plotly_scale(metric), zmin=low, zmax=high)
+    fig.add_trace(go.Heatmap(
+        z=grid.mean, x=[f"{m:g}" for m in grid.mus], y=[f"{a:g}" for a in grid.alphas], text=grid.text("<br>"),
+        texttemplate="%{text}", name="PS (α, μ)", colorbar=colorbar, xgap=2, ygap=2,
+        hovertemplate="α=%{y}, μ=%{x}<br>%{text}<extra></extra>", **heatmap))
+    fig.update_xaxes(title="μ (synthetic classes per batch / B)", type="category")
+    fig.update_yaxes(title="α (λ ~ Beta(α, α))", type="category", autorange="reversed")
+    return fig
+
+
+def _heatmap_matplotlib(grid: _Grid, metric: str) -> Figure:
+    fig = Figure(figsize=(max(4.5, 1.3 * len(grid.mus) + 2.5), max(3.2, 0.8 * len(grid.alphas) + 1.8)),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(_title(grid, metric, "\n"), fontsize=10)
+    if not grid.alphas or not grid.mus:
+        ax.text(0.5, 0.5, "no PS runs yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    limits = _limits(grid)
+    if limits is None:
+        cmap, norm = colormaps["viridis"], None
+    else:
+        cmap, norm = colormaps["RdBu" if _is_fraction(metric) else "RdBu_r"], Normalize(*limits)
+    cmap = cmap.with_extremes(bad=(0, 0, 0, 0))  # missing cells stay empty: the hatched background shows
+    ax.patch.set(facecolor="#f4f4f4", edgecolor="#cccccc", hatch="//")
+    image = ax.imshow(np.ma.masked_invalid(grid.mean), cmap=cmap, norm=norm, aspect="auto", label="PS (α, μ)")
+    for i, row in enumerate(grid.text("\n")):
+        for j, text in enumerate(row):
+            if text:
+                r, g, b, _ = image.cmap(image.norm(grid.mean[i, j]))
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
+    ax.set_xticks(range(len(grid.mus)), [f"{m:g}" for m in grid.mus])
+    ax.set_yticks(range(len(grid.alphas)), [f"{a:g}" for a in grid.alphas])
+    ax.set(xlabel="μ (synthetic classes per batch / B)", ylabel="α (λ ~ Beta(α, α))")
+    bar = fig.colorbar(image, ax=ax, label=metric_label(metric))
+    if limits is not None:
+        low, high = limits
+        bar.set_ticks([low, grid.baseline[0], high], labels=[f"{low:.2f}", f"baseline {grid.baseline[0]:.2f}",
+                                                              f"{high:.2f}"])
+        bar.ax.axhline(grid.baseline[0], color="black", linewidth=1.5)
+    return fig
+
+
+__all__ = ["ablation_heatmap", "summarise_grid"]

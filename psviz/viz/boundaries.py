@@ -1,0 +1,346 @@
+"""Which proxy wins where: decision regions on the circle (2-D embeddings), on the sphere (3-D) or in the toy data's
+input plane, with the unseen classes drawn on top, so one can see whether they land in the gaps between seen ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.patches import Wedge
+from plotly.subplots import make_subplots
+
+from .. import data as datasets
+from ..evaluate.geometry import boundary_measures
+from ..train.export import _plain_splits, export_embeddings
+from ..train.loop import FitResult
+from ._space import sphere_grid
+from .style import MARKS, check_backend, class_colour, class_colours, rgba
+
+SPACES = ("embedding", "input")
+REGIONS = "region a seen proxy wins"
+# radii the points are drawn at on the circle: seen inside, each unseen class on its own ring outside
+SEEN_RADIUS, UNSEEN_RADIUS, UNSEEN_STEP = 0.88, 1.1, 0.05
+
+
+@dataclass
+class BoundaryView:
+    """Everything one panel draws: the region grid and its winners, points, proxies and the margin measures.
+
+    ``kind`` is "circle" (grid = angles [n]), "sphere" (grid = unit vectors [n_lat, n_lon, 3]) or "input"
+    (grid = (xs [nx], ys [ny]) and winner [ny, nx]). ``winner`` holds seen-class indices.
+    """
+
+    name: str
+    kind: str
+    grid: object
+    winner: np.ndarray
+    points: np.ndarray
+    labels: np.ndarray
+    splits: np.ndarray
+    proxies: np.ndarray | None
+    proxy_labels: np.ndarray | None
+    class_names: dict
+    measures: dict = field(default_factory=dict)
+
+    @property
+    def n_seen(self) -> int:
+        return len(self.class_names.get(datasets.SEEN, []))
+
+
+def _winners(run: FitResult, embeddings: torch.Tensor) -> torch.Tensor:
+    """The seen class each embedding is scored highest for, by the loss's own class scores (margins left out)."""
+    loss = run.loss
+    device = loss.proxies.device
+    out = []
+    for chunk in embeddings.split(8192):
+        out.append(loss.logits(chunk.to(device, loss.proxies.dtype)).argmax(dim=1).cpu())
+    return torch.cat(out)
+
+
+def _subsample(n: int, limit: int | None, seed: int) -> np.ndarray:
+    if limit is None or n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+def boundary_view(run: FitResult, *, space: str = "embedding", name: str = "", resolution: int | None = None,
+                  max_points: int | None = 2000, seed: int = 0) -> BoundaryView:
+    """Compute one run's decision regions and measures (see `BoundaryView`); the figure functions draw them.
+
+    ``space="embedding"`` needs a 2-D or 3-D embedding; ``space="input"`` needs 2-D inputs (the toy dataset).
+    """
+    if not isinstance(run, FitResult):
+        raise ValueError(f"runs must map names to psviz.train.FitResult objects, got {type(run).__name__}")
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
+    dim = run.config.embedding_dim
+    export = export_embeddings(run)
+    unseen_e, unseen_y = export.part(datasets.UNSEEN)
+    regions = _winners(run, unseen_e)
+    proxies = run.loss.proxy_tensor().detach().float().cpu()
+    measures = boundary_measures(proxies, unseen_e, unseen_y, regions=regions)
+    keep = _subsample(len(export.labels), max_points, seed)
+    names = export.class_names
+    proxies_flat = F.normalize(proxies.reshape(-1, dim), dim=-1).numpy()
+    proxy_labels = np.repeat(np.arange(run.loss.n_classes), run.loss.proxies_per_class)
+    if space == "input":
+        return _input_view(run, name, resolution or 160, names, measures, keep)
+    if dim == 2:
+        angles = np.linspace(-np.pi, np.pi, resolution or 1440, endpoint=False)
+        directions = torch.from_numpy(np.stack([np.cos(angles), np.sin(angles)], 1)).float()
+        winner = _winners(run, directions).numpy()
+        kind, grid = "circle", angles
+    elif dim == 3:
+        n = resolution or 90
+        x, y, z = sphere_grid(n, 2 * n)
+        grid = np.stack([x, y, z], axis=-1)
+        winner = _winners(run, torch.from_numpy(grid.reshape(-1, 3)).float()).numpy().reshape(x.shape)
+        kind = "sphere"
+    else:
+        raise ValueError(f"space='embedding' draws 2-D or 3-D embeddings; this run's embedding_dim is {dim} "
+                         f"(use psviz.viz.umap_seen_unseen for higher dimensions)")
+    return BoundaryView(name, kind, grid, winner, export.embeddings[keep].numpy(), export.labels[keep].numpy(),
+                        export.splits[keep], proxies_flat, proxy_labels, names, measures)
+
+
+def _input_view(run, name, resolution, names, measures, keep) -> BoundaryView:
+    parts = _plain_splits(run.config)
+    sets = parts[datasets.SEEN] + parts[datasets.UNSEEN]
+    inputs = [torch.stack([s[i][0] for i in range(len(s))]) for s in sets]
+    if inputs[0].dim() != 2 or inputs[0].shape[1] != 2:
+        raise ValueError(f"space='input' needs 2-D inputs (the toy dataset with dim=2); {run.config.dataset} "
+                         f"items have shape {tuple(inputs[0].shape[1:])}")
+    points = torch.cat(inputs).numpy()
+    labels = np.concatenate([s.targets.numpy() for s in sets])
+    splits = np.concatenate([np.full(len(s), datasets.SEEN if i == 0 else datasets.UNSEEN)
+                             for i, s in enumerate(sets)])
+    low, high = points.min(0) - 0.3, points.max(0) + 0.3
+    xs, ys = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    grid = torch.from_numpy(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)).float()
+    model = run.model
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        embedded = torch.cat([model(chunk.to(device)).float().cpu() for chunk in grid.split(8192)])
+    model.train(was_training)
+    winner = _winners(run, embedded).numpy().reshape(resolution, resolution)
+    keep = keep[keep < len(points)]
+    return BoundaryView(name, "input", (xs, ys), winner, points[keep], labels[keep], splits[keep], None, None,
+                        names, measures)
+
+
+def measures_caption(view: BoundaryView) -> str:
+    m = view.measures
+    return (f"proxy gap {m['mean_gap_deg']:.1f}° (min {m['min_gap_deg']:.1f}°), "
+            f"unseen sharing {100 * m['unseen_sharing']:.0f}%")
+
+
+def _display_points(view: BoundaryView) -> np.ndarray:
+    """Points as drawn: inputs as they are; on the circle, by direction on their split's ring; on the sphere, lifted
+    a little so they sit above the coloured surface."""
+    if view.kind == "input":
+        return view.points
+    if view.kind == "sphere":
+        radius = np.where(view.splits == datasets.UNSEEN, 1.04, 1.02)[:, None]
+        return view.points / np.linalg.norm(view.points, axis=1, keepdims=True) * radius
+    n_unseen = len(view.class_names.get(datasets.UNSEEN, [])) or 1
+    step = min(UNSEEN_STEP, 0.28 / n_unseen)  # the rings stay inside the axes however many classes there are
+    radius = np.where(view.splits == datasets.UNSEEN, UNSEEN_RADIUS + step * view.labels, SEEN_RADIUS)
+    return view.points / np.linalg.norm(view.points, axis=1, keepdims=True) * radius[:, None]
+
+
+def _runs_of(winner: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, stop, class) of each run of equal winners along the circle (index ranges; the last may wrap)."""
+    change = np.flatnonzero(np.diff(winner)) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(winner)]])
+    return [(int(a), int(b), int(winner[a])) for a, b in zip(starts, stops)]
+
+
+def _point_text(view: BoundaryView) -> list[str]:
+    return [f"{view.class_names[s][y]} · {s}" for y, s in zip(view.labels, view.splits)]
+
+
+def _point_colours(view: BoundaryView, split: str, labels) -> list[str]:
+    return class_colours(labels, split, view.n_seen)
+
+
+# ---- plotly ------------------------------------------------------------------------------------------------------
+
+def _plotly_regions(view: BoundaryView, first: bool) -> list:
+    names = view.class_names[datasets.SEEN]
+    if view.kind == "circle":
+        traces = []
+        angles, step = view.grid, view.grid[1] - view.grid[0]
+        for start, stop, c in _runs_of(view.winner):
+            arc = np.linspace(angles[start] - step / 2, angles[stop - 1] + step / 2, max(2, stop - start + 1))
+            x = np.concatenate([[0], 1.3 * np.cos(arc), [0]])
+            y = np.concatenate([[0], 1.3 * np.sin(arc), [0]])
+            traces.append(go.Scatter(x=x, y=y, fill="toself", mode="lines", line=dict(width=0),
+                                     fillcolor=rgba(class_colour(c), 0.2), name=REGIONS, legendgroup="regions",
+                                     showlegend=first and not traces, hoverinfo="text",
+                                     hovertext=f"region of {names[c]}"))
+        return traces
+    n = view.n_seen
+    scale = [[v, class_colour(c)] for c in range(n) for v in (c / n, (c + 1) / n)]
+    if view.kind == "sphere":
+        g = view.grid
+        return [go.Surface(x=g[..., 0], y=g[..., 1], z=g[..., 2], surfacecolor=view.winner + 0.5, cmin=0, cmax=n,
+                           colorscale=scale, showscale=False, opacity=0.45, name=REGIONS, showlegend=first,
+                           hoverinfo="skip")]
+    xs, ys = view.grid
+    return [go.Heatmap(x=xs, y=ys, z=view.winner + 0.5, zmin=0, zmax=n, colorscale=scale, showscale=False,
+                       opacity=0.3, name=REGIONS, showlegend=first, hoverinfo="skip")]
+
+
+def _plotly_points(view: BoundaryView, first: bool) -> list:
+    shown = _display_points(view)
+    text = np.asarray(_point_text(view))
+    three = view.kind == "sphere"
+    traces = []
+    for split, kind in ((datasets.SEEN, "seen"), (datasets.UNSEEN, "unseen")):
+        mask = view.splits == split
+        if not mask.any():
+            continue
+        mark = MARKS[kind]
+        colours = _point_colours(view, split, view.labels[mask])
+        marker = dict(symbol=mark.plotly_symbol_3d if three else mark.plotly_symbol, size=mark.size * (0.6 if three
+                      else 1), color=colours, line=dict(width=1.5, color=colours))
+        traces.append(_scatter(shown[mask], three, name=mark.name, marker=marker, hovertext=text[mask],
+                               legendgroup=kind, showlegend=first))
+    if view.proxies is not None:
+        mark = MARKS["proxy"]
+        at = view.proxies * (1.06 if three else 1.0)
+        colours = class_colours(view.proxy_labels)
+        names = view.class_names[datasets.SEEN]
+        traces.append(_scatter(at, three, name=mark.name, legendgroup="proxy", showlegend=first,
+                               marker=dict(symbol=mark.plotly_symbol_3d if three else mark.plotly_symbol,
+                                           size=mark.size * (0.6 if three else 1), color=colours,
+                                           line=dict(width=1.5, color="#222222")),
+                               hovertext=[f"proxy of {names[c]}" for c in view.proxy_labels]))
+    return traces
+
+
+def _scatter(xy: np.ndarray, three: bool, **options):
+    if three:
+        return go.Scatter3d(x=xy[:, 0], y=xy[:, 1], z=xy[:, 2], mode="markers", hoverinfo="text", **options)
+    return go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", hoverinfo="text", **options)
+
+
+def _plotly(views: list[BoundaryView], title: str):
+    three = views[0].kind == "sphere"
+    spec = {"type": "scene"} if three else {}
+    fig = make_subplots(rows=1, cols=len(views), specs=[[spec] * len(views)],
+                        subplot_titles=[f"{v.name}<br><sup>{measures_caption(v)}</sup>" for v in views],
+                        horizontal_spacing=0.06)
+    for col, view in enumerate(views, start=1):
+        for trace in _plotly_regions(view, col == 1) + _plotly_points(view, col == 1):
+            fig.add_trace(trace, row=1, col=col)
+        if view.kind == "circle":
+            fig.update_xaxes(range=[-1.45, 1.45], row=1, col=col, showgrid=False, zeroline=False)
+            fig.update_yaxes(range=[-1.45, 1.45], row=1, col=col, showgrid=False, zeroline=False,
+                             scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1)
+        elif view.kind == "input":
+            xs, ys = view.grid
+            fig.update_xaxes(range=[xs[0], xs[-1]], row=1, col=col, title="input x₁")
+            fig.update_yaxes(range=[ys[0], ys[-1]], row=1, col=col, title="input x₂",
+                             scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1)
+    if three:
+        fig.update_scenes(aspectmode="cube", xaxis_range=[-1.1, 1.1], yaxis_range=[-1.1, 1.1],
+                          zaxis_range=[-1.1, 1.1])
+    note = {"circle": "direction is what counts: seen points on the inner ring, each unseen class on its own outer ring",
+            "sphere": "each coloured patch is where one seen proxy scores highest",
+            "input": "colours: the seen class the model assigns to each input"}[views[0].kind]
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{note}</sup>"), template="plotly_white",
+                      height=560, width=max(620, 520 * len(views)), legend=dict(itemsizing="constant"),
+                      margin=dict(t=120))
+    return fig
+
+
+# ---- matplotlib --------------------------------------------------------------------------------------------------
+
+def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
+    three = view.kind == "sphere"
+    ax = fig.add_subplot(1, total, index, projection="3d" if three else None)
+    n = view.n_seen
+    if view.kind == "circle":
+        angles, step = view.grid, view.grid[1] - view.grid[0]
+        for start, stop, c in _runs_of(view.winner):
+            a0, a1 = np.degrees(angles[start] - step / 2), np.degrees(angles[stop - 1] + step / 2)
+            ax.add_patch(Wedge((0, 0), 1.3, a0, a1, color=class_colour(c), alpha=0.2, linewidth=0,
+                               label=REGIONS if first and start == 0 else None))
+        ax.set_xlim(-1.45, 1.45)
+        ax.set_ylim(-1.45, 1.45)
+        ax.set_aspect("equal")
+    elif view.kind == "input":
+        xs, ys = view.grid
+        palette = np.array([_rgb(class_colour(c)) for c in range(n)])
+        ax.imshow(palette[view.winner], origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), alpha=0.3,
+                  aspect="equal", interpolation="nearest")
+    else:
+        g = view.grid
+        palette = np.array([(*_rgb(class_colour(c)), 0.5) for c in range(n)])
+        ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=palette[view.winner], shade=False,
+                        linewidth=0, rstride=1, cstride=1)
+    if first and view.kind != "circle":  # a legend entry for the shading, as the circle's wedges have
+        ax.scatter([], [], *([[]] if three else []), marker="s", s=60, color=class_colour(0), alpha=0.35,
+                   label=REGIONS)
+    shown = _display_points(view)
+    for split, kind in ((datasets.SEEN, "seen"), (datasets.UNSEEN, "unseen")):
+        mask = view.splits == split
+        if mask.any():
+            mark = MARKS[kind]
+            colours = _point_colours(view, split, view.labels[mask])
+            ax.scatter(*shown[mask].T, marker=mark.mpl_marker, s=14, facecolors=colours if mark.filled else "none",
+                       edgecolors=colours, linewidths=0.8, label=mark.name if first else None)
+    if view.proxies is not None:
+        ax.scatter(*(view.proxies * (1.06 if three else 1.0)).T, marker=MARKS["proxy"].mpl_marker, s=70,
+                   c=class_colours(view.proxy_labels), edgecolors="#222222", label=MARKS["proxy"].name if first else None,
+                   zorder=4)
+    ax.set_title(f"{view.name}\n{measures_caption(view)}", fontsize=10)
+    return ax
+
+
+def _rgb(colour: str) -> tuple:
+    from matplotlib.colors import to_rgb
+    return to_rgb(colour)
+
+
+def _matplotlib(views: list[BoundaryView], title: str):
+    fig = Figure(figsize=(5.2 * len(views), 5.4), layout="constrained")
+    axes = [_mpl_panel(fig, view, i + 1, len(views), i == 0) for i, view in enumerate(views)]
+    fig.suptitle(title)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
+    return fig
+
+
+def decision_boundaries(runs, *, space: str = "embedding", resolution: int | None = None,
+                        max_points: int | None = 2000, title: str | None = None, backend: str = "plotly"):
+    """Side-by-side decision regions of each run (e.g. {"baseline": run, "with PS": run}), unseen classes on top.
+
+    ``runs`` maps names to `psviz.train.FitResult` or to precomputed `BoundaryView` objects. Each panel's caption
+    gives the mean and smallest angular gap between seen proxies and the share of unseen points whose region is
+    another unseen class's main region (see `psviz.evaluate.boundary_measures`).
+    """
+    check_backend(backend)
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of name -> FitResult (or BoundaryView)")
+    views = [run if isinstance(run, BoundaryView) else
+             boundary_view(run, space=space, name=name, resolution=resolution, max_points=max_points)
+             for name, run in runs.items()]
+    for name, view in zip(runs, views):
+        view.name = view.name or name
+    if len({v.kind for v in views}) > 1:
+        raise ValueError(f"runs must all be drawn in one kind of space, got {sorted({v.kind for v in views})}")
+    title = title or {"circle": "Decision regions on the circle (2-D embedding)",
+                      "sphere": "Decision regions on the sphere (3-D embedding)",
+                      "input": "Decision regions in input space"}[views[0].kind]
+    return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
+
+
+__all__ = ["BoundaryView", "REGIONS", "boundary_view", "decision_boundaries", "measures_caption"]

@@ -1,0 +1,184 @@
+"""What retrieval returns: each query with its k nearest neighbours, one row per run, so baseline and PS line up.
+
+A neighbour is framed green when its class is the query's and red when it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
+
+from ..evaluate import nearest_neighbours
+from .style import check_backend
+
+MATCH_COLOUR = "#1CA71C"
+MISS_COLOUR = "#FB0D0D"
+QUERY_COLOUR = "#222A2A"
+
+
+def _check_dataset(dataset) -> None:
+    if not all(hasattr(dataset, a) for a in ("load_item", "targets", "class_names", "__len__")):
+        raise ValueError(f"dataset must be a psviz MetricDataset (e.g. psviz.data.load('digits', 'unseen')), "
+                         f"got {type(dataset).__name__}")
+
+
+def _check_embeddings(embeddings, n_items: int) -> dict[str, torch.Tensor]:
+    if not isinstance(embeddings, Mapping) or not embeddings:
+        raise ValueError("embeddings must be a non-empty dict of run name -> [N, d] tensor")
+    checked = {}
+    for name, values in embeddings.items():
+        values = torch.as_tensor(values)
+        if values.dim() != 2 or len(values) != n_items:
+            raise ValueError(f"embeddings[{name!r}] must be [N, d] with N = len(dataset) = {n_items}, "
+                             f"got shape {list(values.shape)}")
+        checked[str(name)] = values
+    return checked
+
+
+def _check_k(k, n_items: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n_items:
+        raise ValueError(f"k must be an integer in [1, {n_items - 1}] (fewer than the {n_items} items), got {k!r}")
+    return int(k)
+
+
+def _query_indices(queries, n_items: int, seed: int) -> list[int]:
+    """A seeded random draw of ``queries`` items, or the given indices, checked against the dataset's size."""
+    if isinstance(queries, (int, np.integer)) and not isinstance(queries, bool):
+        if not 1 <= queries <= n_items:
+            raise ValueError(f"queries must be a count in [1, {n_items}] or a list of indices, got {queries}")
+        return np.random.default_rng(seed).choice(n_items, int(queries), replace=False).tolist()
+    if isinstance(queries, torch.Tensor | np.ndarray):
+        queries = queries.tolist()
+    if not isinstance(queries, Sequence) or isinstance(queries, str) or not queries or \
+            not all(isinstance(q, (int, np.integer)) and not isinstance(q, bool) for q in queries):
+        raise ValueError(f"queries must be a count or a non-empty list of item indices, got {queries!r}")
+    bad = [int(q) for q in queries if not 0 <= q < n_items]
+    if bad:
+        raise ValueError(f"queries must be indices in [0, {n_items}), got {bad}")
+    return [int(q) for q in queries]
+
+
+def _image(item) -> np.ndarray:
+    """An item's raw input as uint8 pixels, [H, W, 3]: tensors in [0, 1] ([C, H, W], [H, W] or a flat square
+    vector such as the 64 pixels of digits), arrays, or PIL images."""
+    if hasattr(item, "convert"):  # PIL
+        return np.asarray(item.convert("RGB"))
+    pixels = np.asarray(item.detach().cpu() if isinstance(item, torch.Tensor) else item, dtype=np.float32)
+    if pixels.ndim == 1:
+        side = int(round(pixels.size ** 0.5))
+        if side * side != pixels.size or side < 2:
+            raise ValueError(f"dataset items must be images; got vectors of {pixels.size} values")
+        pixels = pixels.reshape(side, side)
+    if pixels.ndim == 3 and pixels.shape[0] in (1, 3) and pixels.shape[-1] not in (1, 3):
+        pixels = pixels.transpose(1, 2, 0)  # channels last
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
+        raise ValueError(f"dataset items must be grey or RGB images, got shape {list(np.shape(item))}")
+    low, high = float(pixels.min()), float(pixels.max())
+    if low < 0 or high > 1:  # not in [0, 1] (e.g. normalised): stretch to the full range
+        pixels = (pixels - low) / max(high - low, 1e-12)
+    return np.repeat(np.round(pixels * 255).astype(np.uint8), 3 // pixels.shape[-1], axis=-1)
+
+
+def _rows(dataset, embeddings: dict, queries: list[int], k: int) -> list[dict]:
+    """One row per (query, run): the query, its k neighbours, their classes and whether each matches."""
+    targets = torch.as_tensor(dataset.targets).tolist()
+    found = {name: nearest_neighbours(values, k) for name, values in embeddings.items()}
+    rows = []
+    for q in queries:
+        for name, (sims, idx) in found.items():
+            neighbours = idx[q].tolist()
+            rows.append(dict(run=name, query=q, label=targets[q], neighbours=neighbours,
+                             similarities=sims[q].tolist(), labels=[targets[j] for j in neighbours],
+                             matches=[targets[j] == targets[q] for j in neighbours]))
+    return rows
+
+
+def retrieval_gallery(dataset, embeddings: dict, *, queries=5, k: int = 5, seed: int = 0, backend: str = "plotly"):
+    """Each query then its ``k`` nearest neighbours (cosine, query excluded), one row per run for the same queries.
+
+    ``queries``: a count (seeded random choice) or a list of item indices; ``embeddings`` maps run names to [N, d]
+    tensors aligned with ``dataset``. Neighbours are framed green (same class as the query) or red.
+    """
+    check_backend(backend)
+    _check_dataset(dataset)
+    n_items = len(dataset)
+    embeddings = _check_embeddings(embeddings, n_items)
+    k = _check_k(k, n_items)
+    rows = _rows(dataset, embeddings, _query_indices(queries, n_items, seed), k)
+    wanted = {i for row in rows for i in [row["query"], *row["neighbours"]]}
+    images = {i: _image(dataset.load_item(i)) for i in sorted(wanted)}
+    names = dataset.class_names
+    if backend == "matplotlib":
+        return _gallery_matplotlib(rows, images, names, k)
+    return _gallery_plotly(rows, images, names, k)
+
+
+def _row_title(row: dict, names: list[str]) -> str:
+    return f"{row['run']} · query {row['query']} ({names[row['label']]})"
+
+
+def _column_titles(k: int) -> list[str]:
+    return ["query"] + [f"#{j}" for j in range(1, k + 1)]
+
+
+def _gallery_plotly(rows: list[dict], images: dict, names: list[str], k: int) -> go.Figure:
+    n_rows, n_cols = len(rows), k + 1
+    fig = make_subplots(rows=n_rows, cols=n_cols, column_titles=_column_titles(k), horizontal_spacing=0.01,
+                        vertical_spacing=min(0.02, 0.3 / max(n_rows - 1, 1)))
+    for r, row in enumerate(rows, start=1):
+        cells = [(row["query"], row["label"], None, None)] + list(
+            zip(row["neighbours"], row["labels"], row["similarities"], row["matches"]))
+        for c, (item, label, similarity, match) in enumerate(cells, start=1):
+            role = "query" if match is None else f"neighbour {c - 1}"
+            hover = f"{row['run']} · {role}<br>item {item}, class {names[label]}"
+            if similarity is not None:
+                hover += f"<br>cosine {similarity:.3f}"
+            fig.add_trace(go.Image(z=images[item], name=f"{row['run']} · {role}",
+                                   hovertemplate=hover + "<extra></extra>"), row=r, col=c)
+            axis = fig.get_subplot(r, c)
+            colour = QUERY_COLOUR if match is None else (MATCH_COLOUR if match else MISS_COLOUR)
+            fig.add_shape(type="rect", xref=f"{axis.xaxis.plotly_name.replace('axis', '')} domain",
+                          yref=f"{axis.yaxis.plotly_name.replace('axis', '')} domain", x0=0, x1=1, y0=0, y1=1,
+                          line=dict(color=colour, width=2 if match is None else 4),
+                          name=f"{row['run']} · query {row['query']} · {role}")
+        fig.update_yaxes(title=dict(text=_row_title(row, names).replace(" · query", "<br>query"), font_size=10),
+                         row=r, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_layout(title=f"{k} nearest neighbours (green: same class as the query, red: another class)",
+                      template="plotly_white", width=120 + 95 * n_cols, height=90 + 95 * n_rows,
+                      margin=dict(l=130, r=20, t=80, b=20))
+    return fig
+
+
+def _gallery_matplotlib(rows: list[dict], images: dict, names: list[str], k: int) -> Figure:
+    n_rows, n_cols = len(rows), k + 1
+    fig = Figure(figsize=(1.2 * n_cols + 1.6, 1.2 * n_rows + 0.6), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for ax_row, row in zip(axes, rows):
+        cells = [(row["query"], row["label"], None)] + list(zip(row["neighbours"], row["labels"], row["matches"]))
+        for c, (ax, (item, label, match)) in enumerate(zip(ax_row, cells)):
+            role = "query" if match is None else f"neighbour {c}"
+            ax.imshow(images[item], label=f"{row['run']} · {role}")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            colour = QUERY_COLOUR if match is None else (MATCH_COLOUR if match else MISS_COLOUR)
+            for spine in ax.spines.values():
+                spine.set(color=colour, linewidth=1.5 if match is None else 3)
+            if match is not None:
+                ax.set_xlabel(names[label], fontsize=7, color=colour)
+        ax_row[0].set_ylabel(_row_title(row, names).replace(" · query", "\nquery"), fontsize=8)
+    for ax, title in zip(axes[0], _column_titles(k)):
+        ax.set_title(title, fontsize=9)
+    fig.suptitle(f"{k} nearest neighbours (green: same class as the query, red: another class)", fontsize=10)
+    return fig
+
+
+__all__ = ["MATCH_COLOUR", "MISS_COLOUR", "retrieval_gallery"]

@@ -1,0 +1,104 @@
+"""All the figures for a baseline-vs-PS pair of runs, written as HTML (and PNG) files named for what they show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import data as datasets
+from ..synthesis import SynthesisResult
+from ..train import FitResult, export_embeddings, synthetic_batch
+from ..train.export import _plain_splits
+from .boundaries import boundary_view, decision_boundaries
+from .curves import recall_at_k, training_curves
+from .files import save_figure
+from .gallery import retrieval_gallery
+from .seen_unseen import umap_project, umap_seen_unseen
+from .synthetic import synthetic_embeddings
+
+BASELINE, WITH_PS = "baseline", "with PS"
+
+
+@dataclass
+class ReportData:
+    """What the report's figures are drawn from, computed once for both backends."""
+
+    runs: dict
+    batch: SynthesisResult
+    seen_names: list
+    boundaries: dict | None
+    projections: dict
+    gallery_set: object | None
+    gallery_embeddings: dict | None
+    seed: int
+
+
+def _check_pair(runs: dict, argument: str = "runs") -> None:
+    if not isinstance(runs, dict) or set(runs) != {BASELINE, WITH_PS}:
+        raise ValueError(f"{argument} must be a dict with keys {BASELINE!r} and {WITH_PS!r}, got "
+                         f"{sorted(runs) if isinstance(runs, dict) else type(runs).__name__}")
+    for name, run in runs.items():
+        if not isinstance(run, FitResult):
+            raise ValueError(f"{argument}[{name!r}] must be a psviz.train.FitResult, got {type(run).__name__}")
+
+
+def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000,
+                   seed: int = 0) -> ReportData:
+    """Embed, project and sample everything the figures need for a baseline and a PS run.
+
+    Decision regions need 2-D/3-D embeddings: they come from ``boundary_runs`` (a toy pair, say) when given,
+    else from ``runs`` when their embeddings are small enough, else they are left out.
+    """
+    _check_pair(runs)
+    ps_run = runs[WITH_PS]
+    splits = _plain_splits(ps_run.config)
+    batch = synthetic_batch(ps_run, seed=seed)
+    pair = boundary_runs if boundary_runs is not None else (
+        runs if ps_run.config.embedding_dim in (2, 3) else None)
+    boundaries = None
+    if pair is not None:
+        _check_pair(pair, "boundary_runs")
+        boundaries = {name: boundary_view(run, name=name) for name, run in pair.items()}
+    projections = {name: umap_project(export_embeddings(run, max_per_split=umap_points, seed=seed),
+                                      synthetic=batch if name == WITH_PS else None, seed=seed)
+                   for name, run in runs.items()}
+    gallery_set = gallery_embeddings = None
+    if len(splits[datasets.UNSEEN]) == 1:  # a gallery searches one set (not In-Shop's query/gallery parts)
+        gallery_set = splits[datasets.UNSEEN][0]
+        gallery_embeddings = {name: export_embeddings(run, datasets.UNSEEN).embeddings for name, run in runs.items()}
+    return ReportData(runs, batch, splits[datasets.SEEN][0].class_names, boundaries, projections, gallery_set,
+                      gallery_embeddings, seed)
+
+
+def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str = "plotly") -> dict:
+    """{file stem: figure} drawn from `prepare_report`'s data."""
+    ps_config = data.runs[WITH_PS].config
+    figures = {"synthetic_embeddings": synthetic_embeddings(
+        data.batch, class_names=data.seen_names, backend=backend,
+        title=f"What Proxy Synthesis makes: one {ps_config.dataset} batch")}
+    if data.boundaries is not None:
+        figures["decision_boundaries"] = decision_boundaries(data.boundaries, backend=backend)
+    figures["umap_seen_unseen"] = umap_seen_unseen(data.projections, backend=backend)
+    figures["recall_at_k"] = recall_at_k(data.runs, backend=backend)
+    if sum("unseen/map@r" in row for row in data.runs[WITH_PS].history) > 1:
+        figures["training_curves"] = training_curves(data.runs, backend=backend)
+    if data.gallery_set is not None:
+        figures["retrieval_gallery"] = retrieval_gallery(data.gallery_set, data.gallery_embeddings,
+                                                         queries=gallery_queries, seed=data.seed, backend=backend)
+    return figures
+
+
+def write_report(runs: dict, output_dir: str | Path, *, png: bool = True, boundary_runs: dict | None = None,
+                 umap_points: int = 2000, seed: int = 0) -> list[Path]:
+    """Write every figure as ``<name>.html`` (sharing one plotly.min.js) and, with ``png``, ``<name>.png``."""
+    output_dir = Path(output_dir)
+    data = prepare_report(runs, boundary_runs=boundary_runs, umap_points=umap_points, seed=seed)
+    written = [save_figure(fig, output_dir / f"{name}.html", plotlyjs="directory")
+               for name, fig in report_figures(data).items()]
+    if png:
+        written += [save_figure(fig, output_dir / f"{name}.png")
+                    for name, fig in report_figures(data, backend="matplotlib").items()]
+    return written
+
+
+__all__ = ["ReportData", "prepare_report", "report_figures", "write_report"]

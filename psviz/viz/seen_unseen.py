@@ -1,0 +1,294 @@
+"""UMAP maps of seen and unseen classes (the paper's Figure 3 on your data), cached so a redraw is instant."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
+from scipy.linalg import orthogonal_procrustes
+
+from .. import data as datasets
+from ..synthesis import SynthesisResult
+from ..train.export import EmbeddingExport
+from .style import MARKS, SYNTHETIC_COLOUR, check_backend, class_colours
+
+FIT_ON = ("seen", "both")
+OVERLAYS = ("proxies", "synthetic")
+
+
+@dataclass
+class UMAPProjection:
+    """2-D coordinates of an export's rows (``points``, with labels and split tags) and of any overlaid ``extras``
+    (e.g. "proxies", "synthetic", "synthetic_proxies"), all placed by one fitted UMAP."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    splits: np.ndarray
+    class_names: dict
+    extras: dict = field(default_factory=dict)
+    extra_labels: dict = field(default_factory=dict)
+    fit_on: str = "seen"
+
+    def transformed(self, rotation: np.ndarray, shift: np.ndarray) -> "UMAPProjection":
+        move = lambda xy: xy @ rotation + shift  # noqa: E731
+        return UMAPProjection(move(self.points), self.labels, self.splits, self.class_names,
+                              {k: move(v) for k, v in self.extras.items()}, self.extra_labels, self.fit_on)
+
+
+class UMAPCache:
+    """Finished UMAP layouts by a hash of their inputs and settings: in memory (the last ``max_items``) and, with
+    ``directory``, as .npz files that survive a kernel restart."""
+
+    def __init__(self, max_items: int = 32, directory: str | Path | None = None):
+        self.max_items = max_items
+        self.directory = Path(directory) if directory is not None else None
+        self._items: OrderedDict[str, dict] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> dict | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+            self.hits += 1
+            return self._items[key]
+        if self.directory is not None and (self.directory / f"{key}.npz").is_file():
+            with np.load(self.directory / f"{key}.npz", allow_pickle=False) as stored:
+                value = {k: stored[k] for k in stored.files}
+            self._remember(key, value)
+            self.hits += 1
+            return value
+        self.misses += 1
+        return None
+
+    def put(self, key: str, value: dict) -> None:
+        self._remember(key, value)
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temp = self.directory / f".{key}.tmp.npz"
+            np.savez_compressed(temp, **value)
+            temp.replace(self.directory / f"{key}.npz")
+
+    def _remember(self, key: str, value: dict) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+UMAP_CACHE = UMAPCache()
+
+
+def _key(arrays: dict, settings: dict) -> str:
+    digest = hashlib.sha1(repr(sorted(settings.items())).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(name.encode() + str(array.shape).encode() + str(array.dtype).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | None) -> tuple[dict, dict]:
+    extras, labels = {}, {}
+    for item in overlay:
+        if item not in OVERLAYS:
+            raise ValueError(f"overlay items must be among {', '.join(OVERLAYS)}, got {item!r}")
+    if "proxies" in overlay:
+        proxies = export.proxies
+        k = proxies.shape[1] if proxies.dim() == 3 else 1
+        extras["proxies"] = proxies.reshape(-1, proxies.shape[-1])
+        labels["proxies"] = np.repeat(np.arange(proxies.shape[0]), k)
+    if synthetic is not None:
+        if not isinstance(synthetic, SynthesisResult):
+            raise ValueError(f"synthetic must hold psviz.SynthesisResult objects, got {type(synthetic).__name__}")
+        if synthetic.embeddings.shape[1] != export.embeddings.shape[1]:
+            raise ValueError(f"synthetic batch has dimension {synthetic.embeddings.shape[1]}, the export "
+                             f"{export.embeddings.shape[1]}")
+        extras["synthetic"] = synthetic.synthetic_embeddings
+        labels["synthetic"] = np.arange(synthetic.n_synthetic)
+        syn_proxies = synthetic.synthetic_proxies
+        extras["synthetic_proxies"] = syn_proxies.reshape(-1, syn_proxies.shape[-1])
+        labels["synthetic_proxies"] = np.repeat(np.arange(synthetic.n_synthetic),
+                                                syn_proxies.shape[1] if syn_proxies.dim() == 3 else 1)
+    return ({k: torch.nn.functional.normalize(v.detach().float().cpu(), dim=-1).numpy() for k, v in extras.items()},
+            labels)
+
+
+def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("proxies",),
+                 synthetic: SynthesisResult | None = None, n_neighbors: int = 15, min_dist: float = 0.1,
+                 seed: int = 0, cache: UMAPCache | None = UMAP_CACHE) -> UMAPProjection:
+    """Fit UMAP on the seen rows (``fit_on="seen"``: unseen rows are placed by the fitted map's ``transform``, as a
+    new class would be) or on all rows (``"both"``), and place proxies / a PS batch (``synthetic``) the same way.
+
+    Results are cached by a hash of the inputs and settings; pass ``cache=None`` to recompute.
+    """
+    if not isinstance(export, EmbeddingExport):
+        raise ValueError(f"export must be a psviz.train.EmbeddingExport, got {type(export).__name__}")
+    if fit_on not in FIT_ON:
+        raise ValueError(f"fit_on must be one of {', '.join(FIT_ON)}, got {fit_on!r}")
+    rows = export.embeddings.detach().float().cpu().numpy()
+    splits = np.asarray(export.splits).astype(str)
+    fit_mask = splits == datasets.SEEN if fit_on == "seen" else np.ones(len(rows), bool)
+    if fit_mask.sum() <= n_neighbors:
+        raise ValueError(f"UMAP needs more than n_neighbors={n_neighbors} rows to fit on, the export has "
+                         f"{int(fit_mask.sum())} ({fit_on})")
+    extras, extra_labels = _extras_of(export, overlay, synthetic)
+    settings = dict(fit_on=fit_on, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, version=1)
+    key = _key({"rows": rows, "splits": splits, **{f"extra_{k}": v for k, v in extras.items()}}, settings)
+    layout = cache.get(key) if cache is not None else None
+    if layout is None:
+        layout = _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed)
+        if cache is not None:
+            cache.put(key, layout)
+    return UMAPProjection(layout["points"], export.labels.numpy(), splits, dict(export.class_names),
+                          {k: layout[f"extra_{k}"] for k in extras}, extra_labels, fit_on)
+
+
+def _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed) -> dict:
+    import umap  # imported here: it takes seconds and only these maps need it
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # seeded UMAP runs single-threaded
+        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed)
+        points = np.empty((len(rows), 2), dtype=np.float32)
+        points[fit_mask] = reducer.fit_transform(rows[fit_mask])
+        rest = np.concatenate([rows[~fit_mask]] + list(extras.values()))
+        placed = reducer.transform(rest) if len(rest) else np.empty((0, 2), np.float32)
+    n_rest = int((~fit_mask).sum())
+    points[~fit_mask] = placed[:n_rest]
+    layout, start = {"points": points}, n_rest
+    for name, values in extras.items():
+        layout[f"extra_{name}"] = placed[start:start + len(values)]
+        start += len(values)
+    return layout
+
+
+def align(reference: UMAPProjection, other: UMAPProjection) -> UMAPProjection:
+    """Rotate/reflect and shift ``other`` onto ``reference`` (same rows in the same order), so side-by-side maps
+    of two runs can be compared point for point; UMAP's orientation is otherwise arbitrary."""
+    if reference.points.shape != other.points.shape or not np.array_equal(reference.labels, other.labels):
+        return other
+    a = reference.points - reference.points.mean(0)
+    b = other.points - other.points.mean(0)
+    rotation, _ = orthogonal_procrustes(b, a)
+    return other.transformed(rotation, reference.points.mean(0) - other.points.mean(0) @ rotation)
+
+
+# ---- drawing -----------------------------------------------------------------------------------------------------
+
+def _layers(projection: UMAPProjection):
+    """(kind, xy, colours, hover text, legend name) for each group of points, in drawing order."""
+    names = projection.class_names
+    n_seen = len(names.get(datasets.SEEN, []))
+    for split in (datasets.SEEN, datasets.UNSEEN):
+        mask = projection.splits == split
+        if mask.any():
+            labels = projection.labels[mask]
+            yield (split, projection.points[mask], class_colours(labels, split, n_seen),
+                   [f"{names.get(split, [])[y] if y < len(names.get(split, [])) else y} · {split}" for y in labels],
+                   MARKS[split].name)
+    seen_names = names.get(datasets.SEEN, [])
+    label_of = lambda c: seen_names[c] if c < len(seen_names) else f"class {c}"  # noqa: E731
+    if "synthetic" in projection.extras:
+        for kind, key in (("synthetic", "synthetic"), ("synthetic_proxy", "synthetic_proxies")):
+            labels = projection.extra_labels[key]
+            yield (kind, projection.extras[key], SYNTHETIC_COLOUR, [f"synthetic class {c}" for c in labels],
+                   MARKS[kind].name)
+    if "proxies" in projection.extras:
+        labels = projection.extra_labels["proxies"]
+        yield ("proxy", projection.extras["proxies"], class_colours(labels),
+               [f"proxy of {label_of(c)}" for c in labels], MARKS["proxy"].name)
+
+
+def _plotly(projections: dict, title: str, ranges):
+    fig = make_subplots(rows=1, cols=len(projections), subplot_titles=list(projections), horizontal_spacing=0.05)
+    in_legend = set()
+    for col, projection in enumerate(projections.values(), start=1):
+        for kind, xy, colours, text, name in _layers(projection):
+            mark = MARKS[kind]
+            size = mark.size * (0.7 if kind in ("seen", "unseen") else 1)
+            line = dict(width=1.2, color="#222222" if kind == "proxy" else colours)
+            fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, legendgroup=kind,
+                                       showlegend=kind not in in_legend, hovertext=text, hoverinfo="text",
+                                       marker=dict(symbol=mark.plotly_symbol, size=size, color=colours, line=line,
+                                                   opacity=0.75 if kind in ("seen", "unseen") else 1)),
+                          row=1, col=col)
+            in_legend.add(kind)
+        fig.update_xaxes(range=ranges[0], row=1, col=col, showticklabels=False, title="UMAP 1")
+        fig.update_yaxes(range=ranges[1], row=1, col=col, showticklabels=False, title="UMAP 2" if col == 1 else None)
+    fig.update_layout(title=title, template="plotly_white", height=560, width=max(640, 540 * len(projections)),
+                      legend=dict(itemsizing="constant"))
+    return fig
+
+
+def _matplotlib(projections: dict, title: str, ranges):
+    fig = Figure(figsize=(5.4 * len(projections), 5.6), layout="constrained")
+    in_legend = set()
+    for i, (name, projection) in enumerate(projections.items()):
+        ax = fig.add_subplot(1, len(projections), i + 1)
+        for kind, xy, colours, _, label in _layers(projection):
+            mark = MARKS[kind]
+            ax.scatter(xy[:, 0], xy[:, 1], marker=mark.mpl_marker, s=(mark.size ** 2) * (0.5 if kind in ("seen",
+                       "unseen") else 1), facecolors=colours if mark.filled else "none",
+                       edgecolors="#222222" if kind == "proxy" else colours, linewidths=0.6,
+                       alpha=0.75 if kind in ("seen", "unseen") else 0.8, label=None if kind in in_legend else label)
+            in_legend.add(kind)
+        ax.set_xlim(*ranges[0])
+        ax.set_ylim(*ranges[1])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name)
+    fig.suptitle(title)
+    fig.legend(loc="outside lower center", ncol=5, fontsize=8)
+    return fig
+
+
+def umap_seen_unseen(exports, *, fit_on: str = "seen", overlay=("proxies",), synthetic: dict | None = None,
+                     align_maps: bool = True, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
+                     cache: UMAPCache | None = UMAP_CACHE, title: str | None = None, backend: str = "plotly"):
+    """UMAP maps of seen (filled) and unseen (hollow) classes for each run, side by side on shared axes.
+
+    ``exports`` maps names to `EmbeddingExport` (or one export). ``overlay`` adds the runs' proxies; ``synthetic``
+    (name -> `SynthesisResult`, e.g. from `psviz.train.synthetic_batch`) adds one PS batch's synthetic points.
+    With ``align_maps`` each map is rotated onto the first (same rows), so the panels compare point for point.
+    """
+    check_backend(backend)
+    if isinstance(exports, (EmbeddingExport, UMAPProjection)):
+        exports = {"": exports}
+    if not isinstance(exports, dict) or not exports:
+        raise ValueError("exports must be a non-empty dict of name -> EmbeddingExport")
+    synthetic = synthetic or {}
+    unknown = set(synthetic) - set(exports)
+    if unknown:
+        raise ValueError(f"synthetic has runs that exports lacks: {sorted(unknown)}")
+    projections = {}
+    for name, export in exports.items():
+        projections[name] = export if isinstance(export, UMAPProjection) else umap_project(
+            export, fit_on=fit_on, overlay=overlay, synthetic=synthetic.get(name), n_neighbors=n_neighbors,
+            min_dist=min_dist, seed=seed, cache=cache)
+    if align_maps:
+        first = next(iter(projections.values()))
+        projections = {k: (v if v is first else align(first, v)) for k, v in projections.items()}
+    every = np.concatenate([np.concatenate([p.points, *p.extras.values()]) for p in projections.values()])
+    pad = 0.04 * (every.max(0) - every.min(0))
+    ranges = [(every.min(0)[i] - pad[i], every.max(0)[i] + pad[i]) for i in range(2)]
+    fitted = "fitted on seen classes; unseen placed by the fitted map" if fit_on == "seen" else "fitted on all classes"
+    title = title or f"UMAP of seen and unseen classes ({fitted})"
+    return _matplotlib(projections, title, ranges) if backend == "matplotlib" else _plotly(projections, title,
+                                                                                          ranges)
+
+
+__all__ = ["UMAPCache", "UMAPProjection", "UMAP_CACHE", "align", "umap_project", "umap_seen_unseen"]

@@ -1,0 +1,74 @@
+"""One visual language for every psviz figure: a colour per class, and a mark per kind of point.
+
+Seen classes are filled circles, unseen classes hollow circles, proxies diamonds, synthetic embeddings crosses and
+synthetic proxies stars; legend entries use the names in ``MARKS`` so a reader can always tell which is which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import colors as mcolors
+
+BACKENDS = ("plotly", "matplotlib")
+
+# Plotly's Dark24 then Light24 orders: distinct neighbours first, repeated once the classes outnumber them.
+_PALETTE = (
+    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B", "#511CFB",
+    "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE", "#862A16", "#A777F1", "#620042", "#1616A7",
+    "#DA60CA", "#6C4516", "#0D2A63", "#AF0038", "#FD3216", "#00FE35", "#6A76FC", "#FED4C4", "#FE00CE", "#0DF9FF",
+    "#F6F926", "#FF9616", "#479B55", "#EEA6FB", "#DC587D", "#D626FF", "#6E899C", "#00B5F7", "#B68E00", "#C9FBE5",
+    "#FF0092", "#22FFA7", "#E3EE9E", "#86CE00", "#BC7196", "#7E7DCD", "#FC6955", "#E48F72",
+)
+SYNTHETIC_COLOUR = "#444444"
+LINK_COLOUR = "rgba(90, 90, 90, 0.45)"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How one kind of point is drawn in each backend, and its legend name."""
+
+    name: str
+    plotly_symbol: str
+    mpl_marker: str
+    filled: bool
+    size: float
+    plotly_symbol_3d: str  # Scatter3d knows only a few symbols
+
+
+
+MARKS = {
+    "seen": Mark("seen-class embedding", "circle", "o", True, 6, "circle"),
+    "unseen": Mark("unseen-class embedding", "circle-open", "o", False, 6, "circle-open"),
+    "proxy": Mark("proxy", "diamond", "D", True, 12, "diamond"),
+    "synthetic": Mark("synthetic embedding", "x", "X", True, 9, "x"),
+    "synthetic_proxy": Mark("synthetic proxy", "star", "*", True, 14, "square"),
+}
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    return backend
+
+
+def class_colour(label: int, split: str = "seen", n_seen: int = 0) -> str:
+    """The colour of one class: seen label i takes palette[i], unseen label j takes palette[n_seen + j]."""
+    index = int(label) + (n_seen if split == "unseen" else 0)
+    return _PALETTE[index % len(_PALETTE)]
+
+
+def class_colours(labels, split: str = "seen", n_seen: int = 0) -> list[str]:
+    """`class_colour` for each label of an array or tensor."""
+    return [class_colour(int(label), split, n_seen) for label in np.asarray(labels).reshape(-1)]
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """A CSS rgba() string of ``colour`` with opacity ``alpha`` (plotly's fills and region shading)."""
+    r, g, b, _ = mcolors.to_rgba(colour)
+    return f"rgba({round(255 * r)}, {round(255 * g)}, {round(255 * b)}, {alpha:g})"
+
+
+__all__ = ["BACKENDS", "LINK_COLOUR", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour",
+           "class_colours", "rgba"]

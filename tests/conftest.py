@@ -1,0 +1,49 @@
+"""Small real training runs, trained once per test session and shared by the plot and widget tests.
+
+Each fixture returns {"baseline": FitResult, "with PS": FitResult}: the same preset and seed, without and with
+Proxy Synthesis. Treat the runs as read-only (they are shared between test files).
+"""
+
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from psviz.train import fit, preset
+
+RUN_NAMES = {"baseline": False, "with PS": True}
+
+
+@contextmanager
+def _one_thread():
+    """Train these tiny models on one thread: on a busy 2-core machine two spinning OpenMP threads made a 0.3 s
+    run take 30 s. The previous setting is restored, so the rest of the session is unaffected."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _pair(name: str, **changes) -> dict:
+    with _one_thread():
+        return {run: fit(preset(name, ps=ps, seed=0, **changes), progress=False) for run, ps in RUN_NAMES.items()}
+
+
+@pytest.fixture(scope="session")
+def toy_runs():
+    """Toy preset: 2-D inputs, 2-D embedding (the unit circle), 4 seen / 4 unseen classes."""
+    return _pair("toy")
+
+
+@pytest.fixture(scope="session")
+def toy3_runs():
+    """Toy preset with a 3-D embedding (the sphere); inputs stay 2-D."""
+    return _pair("toy", embedding_dim=3)
+
+
+@pytest.fixture(scope="session")
+def digits_runs():
+    """Digits preset, 3 epochs, evaluated every epoch on unseen and seen classes: 64-D inputs, 32-D embedding."""
+    return _pair("digits", epochs=3, eval_every=1, eval_seen=True)
