@@ -1,0 +1,167 @@
+"""The α / μ / λ panel: retrain a small model with and without PS and see every linked plot change."""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from .. import losses
+from ..train import FitResult, TrainConfig, export_embeddings, preset, synthetic_batch
+from ..train.loop import build_datasets
+from ..viz.boundaries import decision_boundaries
+from ..viz.curves import recall_at_k
+from ..viz.seen_unseen import umap_seen_unseen
+from ..viz.synthetic import set_lambda, synthetic_embeddings
+from ._errors import ErrorBox, replace_figure
+from .cache import RunCache
+
+DATASETS = ("toy", "digits")
+FIGURES = ("synthetic", "boundaries", "umap", "recall")
+
+
+def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, seed: int,
+                 epochs: int | None = None, embedding_dim: int | None = None) -> TrainConfig:
+    """The small run behind the panel: the dataset's preset with the chosen loss, PS settings and seed."""
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+    changes = dict(loss=loss, ps=ps, alpha=alpha, mu=mu, seed=seed)
+    if epochs is not None:
+        changes["epochs"] = epochs
+        changes["eval_every"] = epochs
+    if embedding_dim is not None:
+        changes["embedding_dim"] = embedding_dim
+    return preset(dataset, **changes)
+
+
+def _placeholder(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
+    fig.update_layout(template="plotly_white", height=360, xaxis_visible=False, yaxis_visible=False)
+    return fig
+
+
+class ProxySynthesisPanel:
+    """Sliders for α, μ and λ, a loss and a dataset menu, and a Train button; four linked figures below.
+
+    Train fits the baseline and the PS run (both cached: going back to settings already trained is instant) and
+    redraws the synthetic batch, the decision regions (2-D/3-D embeddings), the UMAP of seen vs unseen classes
+    and Recall@K. The λ slider moves the synthetic points without retraining. Errors show in the panel.
+    Everything is reachable from Python (``panel.alpha.value = 1.0; panel.train()``) for scripts and tests.
+    """
+
+    def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = 0.4, mu: float = 1.0,
+                 seed: int = 0, epochs: int | None = None, embedding_dim: int | None = None,
+                 cache: RunCache | None = None, umap: bool = True):
+        self.cache = cache if cache is not None else RunCache()
+        self.epochs, self.embedding_dim, self.show_umap = epochs, embedding_dim, umap
+        style = {"description_width": "70px"}
+        self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset, description="dataset", style=style)
+        self.loss = widgets.Dropdown(options=losses.available(), value=loss, description="loss", style=style)
+        self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
+                                         continuous_update=False, style=style)
+        self.mu = widgets.FloatSlider(value=mu, min=0.0, max=2.0, step=0.25, description="μ",
+                                      continuous_update=False, style=style)
+        self.lam = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="λ", style=style,
+                                       disabled=True)
+        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=style,
+                                           layout=widgets.Layout(width="160px"))
+        self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
+        self.status = widgets.HTML(value="Press <b>Train</b> to fit a baseline and a PS run.")
+        self.errors = ErrorBox()
+        self.figures = {name: go.FigureWidget(_placeholder("not trained yet")) for name in FIGURES}
+        self.runs: dict[str, FitResult] = {}
+        self.batch = None
+        self._names = None
+        self.train_button.on_click(lambda _: self.errors.guard(self.train))
+        self.lam.observe(lambda change: self.errors.guard(self.move_lambda, change["new"]), names="value")
+        for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed):
+            control.observe(lambda _: self.errors.guard(self._show_if_cached), names="value")
+        tabs = widgets.Tab(children=[self.figures[n] for n in FIGURES])
+        for i, title in enumerate(["synthetic embeddings", "decision regions", "UMAP seen vs unseen", "Recall@K"]):
+            tabs.set_title(i, title)
+        self.widget = widgets.VBox([
+            widgets.HBox([self.dataset, self.loss, self.seed, self.train_button]),
+            widgets.HBox([self.alpha, self.mu, self.lam]),
+            self.status, self.errors.widget, tabs,
+        ])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+    def configs(self) -> dict[str, TrainConfig]:
+        """The baseline and PS configs the controls describe now."""
+        common = dict(loss=self.loss.value, alpha=self.alpha.value, mu=self.mu.value, seed=int(self.seed.value),
+                      epochs=self.epochs, embedding_dim=self.embedding_dim)
+        return {name: panel_config(self.dataset.value, ps=ps, **common)
+                for name, ps in (("baseline", False), ("with PS", True))}
+
+    def train(self) -> dict[str, FitResult]:
+        """Fit (or fetch from the cache) both runs for the current settings and redraw every figure."""
+        self.errors.clear()
+        started = time.perf_counter()
+        configs = self.configs()
+        self.train_button.disabled = True
+        try:
+            runs = {}
+            for name, config in configs.items():
+                cached = self.cache.cached_run(config) is not None
+                self.status.value = f"{'fetching' if cached else 'training'} {name} ({config.dataset}, {config.loss})…"
+                runs[name] = self.cache.fit(config, progress=False)
+            self.status.value = "drawing…"
+            self.redraw(runs)
+        finally:
+            self.train_button.disabled = False
+        self.status.value = self._summary(runs, time.perf_counter() - started)
+        return runs
+
+    def _summary(self, runs, seconds: float) -> str:
+        parts = []
+        for name, run in runs.items():
+            m = run.last_metrics()
+            parts.append(f"{name}: R@1 {100 * m['recall@1']:.1f}, MAP@R {100 * m['map@r']:.1f}")
+        return f"{' · '.join(parts)} (unseen classes; {seconds:.1f} s)"
+
+    def _show_if_cached(self) -> None:
+        """Redraw at once when the runs for the new settings were trained before; else ask for Train."""
+        configs = self.configs()
+        found = {name: self.cache.cached_run(c) for name, c in configs.items()}
+        if all(run is not None for run in found.values()):
+            self.redraw(found)
+            self.status.value = self._summary(found, 0.0) + " · from the cache"
+        else:
+            self.status.value = "settings changed: press <b>Train</b>"
+
+    def redraw(self, runs: dict[str, FitResult]) -> None:
+        """Draw all four figures for a baseline and a PS run."""
+        self.runs = runs
+        ps_run = runs["with PS"]
+        config = ps_run.config
+        self._names = build_datasets(config)[0].class_names
+        self.batch = synthetic_batch(ps_run, seed=int(self.seed.value))
+        replace_figure(self.figures["synthetic"],
+                       synthetic_embeddings(self.batch, class_names=self._names, lam_steps=0))
+        with self.lam.hold_trait_notifications():
+            self.lam.disabled = self.batch.n_synthetic == 0
+            self.lam.value = round(self.batch.lam, 2)
+        if ps_run.config.embedding_dim in (2, 3):
+            replace_figure(self.figures["boundaries"], decision_boundaries(runs))
+        else:
+            replace_figure(self.figures["boundaries"], _placeholder(
+                f"decision regions are drawn for 2-D and 3-D embeddings; this run's is "
+                f"{ps_run.config.embedding_dim}-D (use the toy dataset)"))
+        if self.show_umap:
+            exports = {name: export_embeddings(run, max_per_split=1500) for name, run in runs.items()}
+            replace_figure(self.figures["umap"], umap_seen_unseen(exports, synthetic={"with PS": self.batch}))
+        replace_figure(self.figures["recall"], recall_at_k(runs, splits=("unseen",)))
+
+    def move_lambda(self, lam: float) -> None:
+        """Move the synthetic points to ``lam`` (no retraining)."""
+        if self.batch is None or self.batch.n_synthetic == 0:
+            return
+        set_lambda(self.figures["synthetic"], self.batch, lam, class_names=self._names)
+
+
+__all__ = ["DATASETS", "ProxySynthesisPanel", "panel_config"]
