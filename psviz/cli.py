@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=None, help="epochs per run (default: the demo's budget)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    demo.add_argument("--no-figures", action="store_true", help="only the table, no HTML/PNG figures")
+    demo.add_argument("--umap-points", type=int, default=2000, help="items per split in the UMAP figure")
     return parser
 
 
@@ -96,7 +98,8 @@ def _evaluate(args) -> int:
 def _demo(args) -> int:
     from . import demo
 
-    demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress)
+    demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress,
+             figures=not args.no_figures, umap_points=args.umap_points)
     return 0
 
 

@@ -17,9 +17,9 @@ DEMO_EPOCHS = 6  # about 80 s a run on 2 CPU cores, so the whole demo fits in ab
 
 def demo_config(ps: bool, output_dir: Path, epochs: int | None = None, seed: int = 0, **changes):
     """The demo's run: the glyphs preset (small CNN, 64-d, Norm-SoftMax), identical budget with and without PS,
-    evaluated once at the end."""
+    evaluated three times (for the training curves)."""
     epochs = DEMO_EPOCHS if epochs is None else epochs
-    return preset("glyphs", ps=ps, seed=seed, epochs=epochs, eval_every=epochs,
+    return preset("glyphs", ps=ps, seed=seed, epochs=epochs, eval_every=max(1, epochs // 3),
                   output_dir=str(Path(output_dir) / ("with_ps" if ps else "baseline")), **changes)
 
 
@@ -43,9 +43,22 @@ def summary_line(rows: list[dict]) -> str:
             f"(one seed and a short budget: see the README for longer runs).")
 
 
+def write_figures(results: dict, output_dir: Path, seed: int = 0, umap_points: int = 2000) -> list[Path]:
+    """The report's figures for the two glyphs runs; decision regions come from a toy pair with 2-D embeddings."""
+    from .viz.report import write_report
+
+    print("\ndrawing figures (decision regions: two toy runs with 2-D embeddings, a few seconds)…", flush=True)
+    toy = {name: fit(preset("toy", ps=ps, seed=seed), progress=False)
+           for name, ps in (("baseline", False), ("with PS", True))}
+    written = write_report({"baseline": results[False], "with PS": results[True]}, output_dir, boundary_runs=toy,
+                           umap_points=umap_points, seed=seed)
+    print("wrote " + ", ".join(p.name for p in written if p.suffix == ".html") + f" (and .png) in {output_dir}")
+    return written
+
+
 def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
-        progress: bool = True, **changes) -> list[dict]:
-    """Train both runs, print and write the comparison table (table.csv, table.md, summary.json)."""
+        progress: bool = True, figures: bool = True, umap_points: int = 2000, **changes) -> list[dict]:
+    """Train both runs, print and write the comparison table (table.csv, table.md, summary.json) and the figures."""
     output_dir = Path(output_dir)
     results = {}
     for ps in (False, True):
@@ -67,4 +80,8 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
     (output_dir / "table.md").write_text(table + "\n\n" + line + "\n")
     (output_dir / "summary.json").write_text(json.dumps({"rows": rows, "summary": line}, indent=1))
     print(f"\nwrote {output_dir / 'table.csv'}, {output_dir / 'table.md'} and the two runs' folders")
+    if figures:
+        started = time.perf_counter()
+        write_figures(results, output_dir, seed, umap_points)
+        print(f"  figures done in {time.perf_counter() - started:.0f} s; open the .html files in a browser")
     return rows

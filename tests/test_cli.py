@@ -65,10 +65,15 @@ def test_demo_comparison_table_and_summary_line():
 
 
 def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
-    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--no-progress"]) == 0
+    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--no-progress", "--umap-points", "300"]) == 0
     out = capsys.readouterr().out
     assert "Proxy Synthesis" in out and "map@r" in out
     assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps"} <= {p.name for p in tmp_path.iterdir()}
     rows = __import__("json").loads((tmp_path / "summary.json").read_text())["rows"]
     assert len(rows) == 6 and all(0 <= r["baseline"] <= 100 and 0 <= r["with_ps"] <= 100 for r in rows)
     assert (tmp_path / "with_ps" / "best.pt").is_file()
+    figures = {"synthetic_embeddings", "decision_boundaries", "umap_seen_unseen", "recall_at_k", "retrieval_gallery"}
+    for name in figures:
+        assert (tmp_path / f"{name}.html").stat().st_size > 1000 and (tmp_path / f"{name}.png").is_file()
+        assert f"{name}.html" in out
+    assert (tmp_path / "plotly.min.js").is_file()  # shared by the HTML files, so they open offline
