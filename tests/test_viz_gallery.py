@@ -96,7 +96,7 @@ def test_matplotlib_gallery(dataset, embeddings):
     grid = np.array(fig.axes).reshape(-1, k + 1)
     for row, (q, name) in zip(grid, [(q, n) for q in (5, 40) for n in NAMES]):
         assert row[0].images[0].get_label() == f"{name} · query"
-        assert row[0].get_ylabel().startswith(f"{name}\nquery {q}")
+        assert row[0].get_ylabel().startswith(f"{name}\n#{q}\n")
         for j, ax in enumerate(row[1:], start=1):
             assert to_hex(ax.spines["top"].get_edgecolor()).upper() == expected[(name, q, j)].upper()
 

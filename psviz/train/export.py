@@ -36,6 +36,13 @@ class EmbeddingExport:
             raise ValueError(f"no {split!r} rows in this export; it holds {sorted(set(self.splits.tolist()))}")
         return self.embeddings[mask], self.labels[mask]
 
+    def keep_classes(self, split: str, labels) -> "EmbeddingExport":
+        """A copy without the rows of ``split`` whose label is not in ``labels`` (other splits and proxies kept)."""
+        wanted = torch.as_tensor(list(labels), dtype=torch.long)
+        keep = torch.as_tensor(self.splits != split) | torch.isin(self.labels, wanted)
+        return EmbeddingExport(self.embeddings[keep], self.labels[keep], self.splits[keep.numpy()], self.proxies,
+                               dict(self.class_names))
+
     def save(self, path: str | Path) -> Path:
         """Write a compressed .npz (plain arrays: it can be read without psviz)."""
         path = Path(path)

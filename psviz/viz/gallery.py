@@ -174,7 +174,8 @@ def _gallery_matplotlib(rows: list[dict], images: dict, names: list[str], k: int
                 spine.set(color=colour, linewidth=1.5 if match is None else 3)
             if match is not None:
                 ax.set_xlabel(names[label], fontsize=7, color=colour)
-        ax_row[0].set_ylabel(_row_title(row, names).replace(" · query", "\nquery"), fontsize=8)
+        ax_row[0].set_ylabel(f"{row['run']}\n#{row['query']}\n{names[row['label']]}", fontsize=7,
+                             rotation=0, ha="right", va="center")
     for ax, title in zip(axes[0], _column_titles(k)):
         ax.set_title(title, fontsize=9)
     fig.suptitle(f"{k} nearest neighbours (green: same class as the query, red: another class)", fontsize=10)

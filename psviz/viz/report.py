@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .. import data as datasets
 from ..synthesis import SynthesisResult
 from ..train import FitResult, export_embeddings, synthetic_batch
@@ -42,11 +44,27 @@ def _check_pair(runs: dict, argument: str = "runs") -> None:
             raise ValueError(f"{argument}[{name!r}] must be a psviz.train.FitResult, got {type(run).__name__}")
 
 
+MANY_CLASSES = 60
+FOCUS_CLASSES = 24
+
+
+def _focus_classes(batch: SynthesisResult, n_seen: int, n_unseen: int, seed: int):
+    """With many classes a map of all of them is noise: keep the PS batch's seen classes (so its synthetic points
+    mix classes that are drawn) and as many unseen classes, drawn at random; None when there are few classes."""
+    if n_seen <= MANY_CLASSES and n_unseen <= MANY_CLASSES:
+        return None
+    seen = sorted(set(batch.labels[: batch.n_real].tolist()))[:FOCUS_CLASSES]
+    rng = np.random.default_rng(seed)
+    unseen = sorted(rng.choice(n_unseen, min(len(seen), n_unseen), replace=False).tolist())
+    return seen, unseen
+
+
 def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000,
                    seed: int = 0) -> ReportData:
     """Embed, project and sample everything the figures need for a baseline and a PS run.
 
-    Decision regions need 2-D/3-D embeddings: they come from ``boundary_runs`` (a toy pair, say) when given,
+    With many classes (glyphs), the UMAP shows the PS batch's seen classes and as many random unseen ones, all their
+    items; otherwise up to ``umap_points`` items per split. Decision regions need 2-D/3-D embeddings: they come from ``boundary_runs`` (a toy pair, say) when given,
     else from ``runs`` when their embeddings are small enough, else they are left out.
     """
     _check_pair(runs)
@@ -59,9 +77,15 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
     if pair is not None:
         _check_pair(pair, "boundary_runs")
         boundaries = {name: boundary_view(run, name=name) for name, run in pair.items()}
-    projections = {name: umap_project(export_embeddings(run, max_per_split=umap_points, seed=seed),
-                                      synthetic=batch if name == WITH_PS else None, seed=seed)
-                   for name, run in runs.items()}
+    focus = _focus_classes(batch, len(splits[datasets.SEEN][0].class_names),
+                           len(splits[datasets.UNSEEN][0].class_names), seed)
+    projections = {}
+    for name, run in runs.items():
+        export = export_embeddings(run, max_per_split=None if focus else umap_points, seed=seed)
+        if focus:
+            export = export.keep_classes(datasets.SEEN, focus[0]).keep_classes(datasets.UNSEEN, focus[1])
+        projections[name] = umap_project(export, synthetic=batch if name == WITH_PS else None,
+                                         proxy_classes=focus[0] if focus else None, seed=seed)
     gallery_set = gallery_embeddings = None
     if len(splits[datasets.UNSEEN]) == 1:  # a gallery searches one set (not In-Shop's query/gallery parts)
         gallery_set = splits[datasets.UNSEEN][0]

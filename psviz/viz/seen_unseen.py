@@ -101,16 +101,19 @@ def _key(arrays: dict, settings: dict) -> str:
     return digest.hexdigest()
 
 
-def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | None) -> tuple[dict, dict]:
+def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | None,
+               proxy_classes=None) -> tuple[dict, dict]:
     extras, labels = {}, {}
     for item in overlay:
         if item not in OVERLAYS:
             raise ValueError(f"overlay items must be among {', '.join(OVERLAYS)}, got {item!r}")
     if "proxies" in overlay:
         proxies = export.proxies
+        classes = np.arange(proxies.shape[0]) if proxy_classes is None else np.asarray(sorted(proxy_classes), int)
+        proxies = proxies[torch.as_tensor(classes)]
         k = proxies.shape[1] if proxies.dim() == 3 else 1
         extras["proxies"] = proxies.reshape(-1, proxies.shape[-1])
-        labels["proxies"] = np.repeat(np.arange(proxies.shape[0]), k)
+        labels["proxies"] = np.repeat(classes, k)
     if synthetic is not None:
         if not isinstance(synthetic, SynthesisResult):
             raise ValueError(f"synthetic must hold psviz.SynthesisResult objects, got {type(synthetic).__name__}")
@@ -128,11 +131,12 @@ def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | No
 
 
 def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("proxies",),
-                 synthetic: SynthesisResult | None = None, n_neighbors: int = 15, min_dist: float = 0.1,
-                 seed: int = 0, cache: UMAPCache | None = UMAP_CACHE) -> UMAPProjection:
+                 synthetic: SynthesisResult | None = None, proxy_classes=None, n_neighbors: int = 15,
+                 min_dist: float = 0.1, seed: int = 0, cache: UMAPCache | None = UMAP_CACHE) -> UMAPProjection:
     """Fit UMAP on the seen rows (``fit_on="seen"``: unseen rows are placed by the fitted map's ``transform``, as a
     new class would be) or on all rows (``"both"``), and place proxies / a PS batch (``synthetic``) the same way.
 
+    ``proxy_classes`` limits the overlaid proxies to those seen classes (for data with many classes).
     Results are cached by a hash of the inputs and settings; pass ``cache=None`` to recompute.
     """
     if not isinstance(export, EmbeddingExport):
@@ -145,7 +149,7 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
     if fit_mask.sum() <= n_neighbors:
         raise ValueError(f"UMAP needs more than n_neighbors={n_neighbors} rows to fit on, the export has "
                          f"{int(fit_mask.sum())} ({fit_on})")
-    extras, extra_labels = _extras_of(export, overlay, synthetic)
+    extras, extra_labels = _extras_of(export, overlay, synthetic, proxy_classes)
     settings = dict(fit_on=fit_on, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, version=1)
     key = _key({"rows": rows, "splits": splits, **{f"extra_{k}": v for k, v in extras.items()}}, settings)
     layout = cache.get(key) if cache is not None else None
@@ -213,13 +217,18 @@ def _layers(projection: UMAPProjection):
                [f"proxy of {label_of(c)}" for c in labels], MARKS["proxy"].name)
 
 
+def _shrink(n: int) -> float:
+    """Smaller marks when a layer holds many points, so hundreds of proxies do not hide the embeddings."""
+    return float(np.clip((60 / max(n, 1)) ** 0.5, 0.45, 1.0))
+
+
 def _plotly(projections: dict, title: str, ranges):
     fig = make_subplots(rows=1, cols=len(projections), subplot_titles=list(projections), horizontal_spacing=0.05)
     in_legend = set()
     for col, projection in enumerate(projections.values(), start=1):
         for kind, xy, colours, text, name in _layers(projection):
             mark = MARKS[kind]
-            size = mark.size * (0.7 if kind in ("seen", "unseen") else 1)
+            size = mark.size * (0.7 if kind in ("seen", "unseen") else 1) * _shrink(len(xy))
             line = dict(width=1.2, color="#222222" if kind == "proxy" else colours)
             fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, legendgroup=kind,
                                        showlegend=kind not in in_legend, hovertext=text, hoverinfo="text",
@@ -241,10 +250,10 @@ def _matplotlib(projections: dict, title: str, ranges):
         ax = fig.add_subplot(1, len(projections), i + 1)
         for kind, xy, colours, _, label in _layers(projection):
             mark = MARKS[kind]
-            ax.scatter(xy[:, 0], xy[:, 1], marker=mark.mpl_marker, s=(mark.size ** 2) * (0.5 if kind in ("seen",
-                       "unseen") else 1), facecolors=colours if mark.filled else "none",
+            ax.scatter(xy[:, 0], xy[:, 1], marker=mark.mpl_marker, s=(mark.size * _shrink(len(xy))) ** 2 * (0.5 if kind in
+                       ("seen", "unseen") else 1), facecolors=colours if mark.filled else "none",
                        edgecolors="#222222" if kind == "proxy" else colours, linewidths=0.6,
-                       alpha=0.75 if kind in ("seen", "unseen") else 0.8, label=None if kind in in_legend else label)
+                       alpha={"seen": 0.75, "unseen": 0.75, "proxy": 0.55}.get(kind, 0.8), label=None if kind in in_legend else label)
             in_legend.add(kind)
         ax.set_xlim(*ranges[0])
         ax.set_ylim(*ranges[1])
@@ -257,7 +266,7 @@ def _matplotlib(projections: dict, title: str, ranges):
 
 
 def umap_seen_unseen(exports, *, fit_on: str = "seen", overlay=("proxies",), synthetic: dict | None = None,
-                     align_maps: bool = True, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
+                     proxy_classes=None, align_maps: bool = True, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
                      cache: UMAPCache | None = UMAP_CACHE, title: str | None = None, backend: str = "plotly"):
     """UMAP maps of seen (filled) and unseen (hollow) classes for each run, side by side on shared axes.
 
@@ -277,7 +286,8 @@ def umap_seen_unseen(exports, *, fit_on: str = "seen", overlay=("proxies",), syn
     projections = {}
     for name, export in exports.items():
         projections[name] = export if isinstance(export, UMAPProjection) else umap_project(
-            export, fit_on=fit_on, overlay=overlay, synthetic=synthetic.get(name), n_neighbors=n_neighbors,
+            export, fit_on=fit_on, overlay=overlay, synthetic=synthetic.get(name), proxy_classes=proxy_classes,
+            n_neighbors=n_neighbors,
             min_dist=min_dist, seed=seed, cache=cache)
     if align_maps:
         first = next(iter(projections.values()))

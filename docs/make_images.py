@@ -1,0 +1,61 @@
+"""Regenerate the PNGs under docs/images that the README shows.
+
+Run: .venv/bin/python docs/make_images.py [--demo-dir psviz-output/demo]
+
+Toy and digits figures are made here (a minute or two on 2 cores); with ``--demo-dir`` the glyphs figures are
+drawn from the two runs a finished `psviz demo` left there (its baseline/ and with_ps/ folders).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from psviz.train import fit, load_run, preset, synthetic_batch
+from psviz.train.loop import build_datasets
+from psviz.viz import ablation_heatmap, decision_boundaries, prepare_report, report_figures, save_figure, synthetic_embeddings
+from psviz.widgets import AblationGrid
+
+IMAGES = Path(__file__).resolve().parent / "images"
+DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "recall_at_k", "training_curves", "retrieval_gallery")
+
+
+def pair(name: str, **changes) -> dict:
+    return {run: fit(preset(name, ps=ps, seed=0, **changes), progress=False)
+            for run, ps in (("baseline", False), ("with PS", True))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo-dir", type=Path, default=None)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    toy, toy3 = pair("toy"), pair("toy", embedding_dim=3)
+    written = [
+        save_figure(decision_boundaries(toy, backend="matplotlib"), IMAGES / "toy_decision_boundaries_circle.png"),
+        save_figure(decision_boundaries(toy, space="input", backend="matplotlib"),
+                    IMAGES / "toy_decision_boundaries_input.png"),
+        save_figure(decision_boundaries(toy3, backend="matplotlib"), IMAGES / "toy_decision_boundaries_sphere.png"),
+    ]
+    run = toy3["with PS"]
+    names = build_datasets(run.config)[0].class_names
+    written.append(save_figure(synthetic_embeddings(synthetic_batch(run, batch_size=24), class_names=names,
+                                                    title="One toy batch on the sphere", backend="matplotlib"),
+                               IMAGES / "toy_synthetic_sphere.png"))
+    grid = AblationGrid("digits", alphas=(0.1, 0.4, 1.0, 2.0), mus=(0.25, 0.5, 1.0, 2.0), seeds=(0, 1))
+    records = grid.run()
+    written.append(save_figure(ablation_heatmap(records, "map@r", backend="matplotlib"),
+                               IMAGES / "digits_ablation_alpha_mu.png"))
+    if args.demo_dir is not None:
+        runs = {"baseline": load_run(args.demo_dir / "baseline"), "with PS": load_run(args.demo_dir / "with_ps")}
+        figures = report_figures(prepare_report(runs), backend="matplotlib")
+        for name in DEMO_FIGURES:
+            written.append(save_figure(figures[name], IMAGES / f"glyphs_{name}.png", dpi=80))
+    for path in written:
+        print(path.relative_to(IMAGES.parent.parent))
+
+
+if __name__ == "__main__":
+    main()
