@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
 from plotly.subplots import make_subplots
@@ -279,12 +280,12 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
         ax.set_aspect("equal")
     elif view.kind == "input":
         xs, ys = view.grid
-        palette = np.array([_rgb(class_colour(c)) for c in range(n)])
+        palette = np.array([to_rgb(class_colour(c)) for c in range(n)])
         ax.imshow(palette[view.winner], origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), alpha=0.3,
                   aspect="equal", interpolation="nearest")
     else:
         g = view.grid
-        palette = np.array([(*_rgb(class_colour(c)), 0.5) for c in range(n)])
+        palette = np.array([(*to_rgb(class_colour(c)), 0.5) for c in range(n)])
         ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=palette[view.winner], shade=False,
                         linewidth=0, rstride=1, cstride=1)
     if first and view.kind != "circle":  # a legend entry for the shading, as the circle's wedges have
@@ -304,11 +305,6 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
                    zorder=4)
     ax.set_title(f"{view.name}\n{measures_caption(view)}", fontsize=10)
     return ax
-
-
-def _rgb(colour: str) -> tuple:
-    from matplotlib.colors import to_rgb
-    return to_rgb(colour)
 
 
 def _matplotlib(views: list[BoundaryView], title: str):
