@@ -79,17 +79,19 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
         boundaries = {name: boundary_view(run, name=name) for name, run in pair.items()}
     focus = _focus_classes(batch, len(splits[datasets.SEEN][0].class_names),
                            len(splits[datasets.UNSEEN][0].class_names), seed)
-    projections = {}
+    one_unseen_set = len(splits[datasets.UNSEEN]) == 1  # a gallery searches one set (not In-Shop's two parts)
+    projections, gallery_embeddings = {}, {}
     for name, run in runs.items():
         export = export_embeddings(run, max_per_split=None if focus else umap_points, seed=seed)
+        if one_unseen_set:  # the full export already holds every unseen item, in dataset order
+            gallery_embeddings[name] = (export.part(datasets.UNSEEN)[0] if focus else
+                                        export_embeddings(run, datasets.UNSEEN).embeddings)
         if focus:
             export = export.keep_classes(datasets.SEEN, focus[0]).keep_classes(datasets.UNSEEN, focus[1])
         projections[name] = umap_project(export, synthetic=batch if name == WITH_PS else None,
                                          proxy_classes=focus[0] if focus else None, seed=seed)
-    gallery_set = gallery_embeddings = None
-    if len(splits[datasets.UNSEEN]) == 1:  # a gallery searches one set (not In-Shop's query/gallery parts)
-        gallery_set = splits[datasets.UNSEEN][0]
-        gallery_embeddings = {name: export_embeddings(run, datasets.UNSEEN).embeddings for name, run in runs.items()}
+    gallery_set = splits[datasets.UNSEEN][0] if one_unseen_set else None
+    gallery_embeddings = gallery_embeddings or None
     return ReportData(runs, batch, splits[datasets.SEEN][0].class_names, boundaries, projections, gallery_set,
                       gallery_embeddings, seed)
 
