@@ -1,7 +1,10 @@
 """The widget panel and the grid runner, driven from Python as a notebook user would drive them."""
 
+import json
+
 import numpy as np
 import pytest
+from ipywidgets.widgets.widget import _remove_buffers
 
 from psviz.widgets import AblationGrid, ProxySynthesisPanel, RunCache, panel_config, run_key
 
@@ -123,3 +126,37 @@ def test_grid_runs_in_the_background_and_stops_on_request():
     assert not grid.run_button.disabled
     with pytest.raises(ValueError, match="alphas"):
         AblationGrid("toy", alphas=())
+
+
+def _not_json(figure) -> list[str]:
+    """The parts of a FigureWidget's state the browser could not parse (JSON has no NaN), serialized as the comm
+    serializes them (arrays become binary buffers)."""
+    bad = []
+    for name in ("_widget_data", "_widget_layout"):
+        try:
+            json.dumps(_remove_buffers(figure.get_state(key=name))[0], allow_nan=False)
+        except ValueError:
+            bad.append(name)
+    return bad
+
+
+def test_every_figure_reaches_the_browser_as_json_and_redraws_as_a_fresh_widget():
+    """A partial heatmap has NaN cells (and mixing paths NaN breaks): the frontend would drop such a figure.
+    A redraw puts a new FigureWidget in the panel's tab (redrawing in place left stale titles in the browser)."""
+    panel = ProxySynthesisPanel("toy", epochs=3, umap=False)
+    placeholders = panel.figures
+    panel.train()
+    assert panel.errors.last is None, panel.errors.widget.value
+    for name, figure in panel.figures.items():
+        assert _not_json(figure) == [], name
+        assert panel.slots[name].widget.children == (figure,)
+        if name != "umap":  # umap=False leaves its placeholder
+            assert figure is not placeholders[name] and placeholders[name].comm is None  # the old one is closed
+    assert "not trained yet" not in str(panel.figures["synthetic"].layout)
+
+    grid = AblationGrid("toy", alphas=(0.4, 1.0), mus=(1.0,), epochs=2)
+    grid.records = [{"ps": False, "alpha": None, "mu": None, "seed": 0, "map@r": 0.4},
+                    {"ps": True, "alpha": 0.4, "mu": 1.0, "seed": 0, "map@r": 0.5}]
+    grid._redraw()
+    assert _not_json(grid.figure) == []
+    assert grid.figure.data[0].z[1][0] is None  # α = 1 has no run yet: an empty cell, not a dropped figure

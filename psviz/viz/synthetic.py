@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,6 +264,8 @@ def set_lambda(fig, result: SynthesisResult, lam: float, *, class_names=None, pr
             if space.n_axes == 3:
                 trace.z = points.xy[:, 2]
             trace.hovertext = points.text
+        if fig.layout.title.text:  # the subtitle names λ
+            fig.layout.title.text = re.sub(r"λ = [0-9.]+", f"λ = {result.lam:.2f}", fig.layout.title.text)
 
 
 __all__ = ["EMBEDDING_PATHS", "PROXY_PATHS", "display_space", "lambda_grid", "set_lambda", "synthetic_embeddings",

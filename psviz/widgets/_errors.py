@@ -35,11 +35,3 @@ class ErrorBox:
             return None
         return result
 
-
-def replace_figure(target, source) -> None:
-    """Make the FigureWidget ``target`` show the figure ``source`` (traces and layout), in one update."""
-    with target.batch_update():
-        target.data = ()
-        target.layout = {}
-        target.add_traces(list(source.data))
-        target.update_layout(source.layout)

@@ -7,11 +7,11 @@ import threading
 import time
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from .._checks import check_number
 from ..viz.ablation import ablation_heatmap
-from ._errors import ErrorBox, replace_figure
+from ._errors import ErrorBox
+from ._figures import FigureSlot
 from .cache import RunCache
 from .panel import _placeholder, panel_config
 
@@ -48,17 +48,22 @@ class AblationGrid:
         self.status = widgets.HTML(value=f"{len(self.cells())} runs to do: press <b>Run grid</b>.")
         self.errors = ErrorBox()
         self.failure_list = widgets.HTML(value="")
-        self.figure = go.FigureWidget(_placeholder("no runs finished yet"))
+        self.slot = FigureSlot(_placeholder("no runs finished yet"))
         self.run_button = widgets.Button(description="Run grid", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.run_button.on_click(lambda _: self.errors.guard(self.start))
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = widgets.VBox([widgets.HBox([self.run_button, self.stop_button, self.progress]), self.status,
-                                    self.errors.widget, self.failure_list, self.figure])
+                                    self.errors.widget, self.failure_list, self.slot.widget])
 
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+    @property
+    def figure(self):
+        """The heatmap's FigureWidget as it is now."""
+        return self.slot.figure
 
     def cells(self) -> list[dict]:
         """Every run of the grid: a baseline per seed first, then each (α, μ, seed) with PS."""
@@ -100,7 +105,7 @@ class AblationGrid:
         return self.records
 
     def _redraw(self) -> None:
-        replace_figure(self.figure, ablation_heatmap(self.records, self.metric, alphas=self.alphas, mus=self.mus))
+        self.slot.show(ablation_heatmap(self.records, self.metric, alphas=self.alphas, mus=self.mus))
 
     def start(self) -> threading.Thread:
         """Run the grid in a background thread (one at a time)."""

@@ -14,7 +14,8 @@ from ..viz.boundaries import decision_boundaries
 from ..viz.curves import recall_at_k
 from ..viz.seen_unseen import umap_seen_unseen
 from ..viz.synthetic import set_lambda, synthetic_embeddings
-from ._errors import ErrorBox, replace_figure
+from ._errors import ErrorBox
+from ._figures import FigureSlot
 from .cache import RunCache
 
 DATASETS = ("toy", "digits")
@@ -70,7 +71,7 @@ class ProxySynthesisPanel:
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.status = widgets.HTML(value="Press <b>Train</b> to fit a baseline and a PS run.")
         self.errors = ErrorBox()
-        self.figures = {name: go.FigureWidget(_placeholder("not trained yet")) for name in FIGURES}
+        self.slots = {name: FigureSlot(_placeholder("not trained yet")) for name in FIGURES}
         self.runs: dict[str, FitResult] = {}
         self.batch = None
         self._names = None
@@ -78,7 +79,7 @@ class ProxySynthesisPanel:
         self.lam.observe(lambda change: self.errors.guard(self.move_lambda, change["new"]), names="value")
         for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed):
             control.observe(lambda _: self.errors.guard(self._show_if_cached), names="value")
-        tabs = widgets.Tab(children=[self.figures[n] for n in FIGURES])
+        tabs = widgets.Tab(children=[self.slots[n].widget for n in FIGURES])
         for i, title in enumerate(["synthetic embeddings", "decision regions", "UMAP seen vs unseen", "Recall@K"]):
             tabs.set_title(i, title)
         self.widget = widgets.VBox([
@@ -90,6 +91,11 @@ class ProxySynthesisPanel:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+    @property
+    def figures(self) -> dict:
+        """The FigureWidget each tab shows now, by name (a redraw puts new ones in place)."""
+        return {name: slot.figure for name, slot in self.slots.items()}
 
     def configs(self) -> dict[str, TrainConfig]:
         """The baseline and PS configs the controls describe now."""
@@ -141,21 +147,20 @@ class ProxySynthesisPanel:
         config = ps_run.config
         self._names = build_datasets(config)[0].class_names
         self.batch = synthetic_batch(ps_run, seed=int(self.seed.value))
-        replace_figure(self.figures["synthetic"],
-                       synthetic_embeddings(self.batch, class_names=self._names, lam_steps=0))
+        self.slots["synthetic"].show(synthetic_embeddings(self.batch, class_names=self._names, lam_steps=0))
         with self.lam.hold_trait_notifications():
             self.lam.disabled = self.batch.n_synthetic == 0
             self.lam.value = round(self.batch.lam, 2)
         if ps_run.config.embedding_dim in (2, 3):
-            replace_figure(self.figures["boundaries"], decision_boundaries(runs))
+            self.slots["boundaries"].show(decision_boundaries(runs))
         else:
-            replace_figure(self.figures["boundaries"], _placeholder(
+            self.slots["boundaries"].show(_placeholder(
                 f"decision regions are drawn for 2-D and 3-D embeddings; this run's is "
                 f"{ps_run.config.embedding_dim}-D (use the toy dataset)"))
         if self.show_umap:
             exports = {name: export_embeddings(run, max_per_split=1500) for name, run in runs.items()}
-            replace_figure(self.figures["umap"], umap_seen_unseen(exports, synthetic={"with PS": self.batch}))
-        replace_figure(self.figures["recall"], recall_at_k(runs, splits=("unseen",)))
+            self.slots["umap"].show(umap_seen_unseen(exports, synthetic={"with PS": self.batch}))
+        self.slots["recall"].show(recall_at_k(runs, splits=("unseen",)))
 
     def move_lambda(self, lam: float) -> None:
         """Move the synthetic points to ``lam`` (no retraining)."""

@@ -1,0 +1,60 @@
+"""Figures for FigureWidgets: NaN becomes None before it reaches the browser, and a redraw is a fresh widget.
+
+A FigureWidget sends its traces to JupyterLab as JSON, and JSON has no NaN: jupyter-client warns and the frontend
+drops the whole message, so a figure with NaN anywhere (the NaN rows that break mixing paths into segments, the
+empty cells of a partly run heatmap) silently never draws. plotly reads None as the same gap NaN would be.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+
+
+def _json_safe(value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            return np.where(np.isfinite(value), value, None).tolist()
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def json_safe(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` with every NaN or infinity in its traces replaced by None."""
+    return go.Figure(data=[_json_safe(trace.to_plotly_json()) for trace in fig.data], layout=fig.layout)
+
+
+def figure_widget(fig: go.Figure) -> go.FigureWidget:
+    """A FigureWidget of ``fig`` that the browser can draw."""
+    return go.FigureWidget(json_safe(fig))
+
+
+class FigureSlot:
+    """A place in a layout that shows one FigureWidget; `show` puts a new figure there.
+
+    Redrawing a FigureWidget in place (clear it, add traces, set a new layout) left stale layout in JupyterLab, an
+    old title or a placeholder's note, as the frontend's relayout and update raced; a fresh widget draws exactly the
+    figure Python holds. Small in-place changes (`set_lambda`) still go to ``figure``.
+    """
+
+    def __init__(self, fig: go.Figure):
+        self.figure = figure_widget(fig)
+        self.widget = widgets.Box([self.figure])
+
+    def show(self, fig: go.Figure) -> go.FigureWidget:
+        old, self.figure = self.figure, figure_widget(fig)
+        self.widget.children = (self.figure,)
+        old.close()
+        return self.figure
+
+
+__all__ = ["FigureSlot", "figure_widget", "json_safe"]
