@@ -5,6 +5,7 @@ nothing here trains or computes metrics. Colours and marks are shared (see `psvi
 """
 
 from .ablation import ablation_heatmap, summarise_grid
+from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .files import save_figure
@@ -21,6 +22,7 @@ __all__ = [
     "UMAPProjection",
     "UMAP_CACHE",
     "ablation_heatmap",
+    "beta_density",
     "boundary_view",
     "class_colour",
     "decision_boundaries",

@@ -1,7 +1,9 @@
 """Interactive controls for JupyterLab: the α/μ/λ panel and the α × μ grid runner, with a cache of finished runs."""
 
 from .cache import RunCache, run_key
+from .explorers import BetaExplorer, LambdaExplorer
 from .grid import AblationGrid
 from .panel import ProxySynthesisPanel, panel_config
 
-__all__ = ["AblationGrid", "ProxySynthesisPanel", "RunCache", "panel_config", "run_key"]
+__all__ = ["AblationGrid", "BetaExplorer", "LambdaExplorer", "ProxySynthesisPanel", "RunCache", "panel_config",
+           "run_key"]
