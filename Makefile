@@ -18,9 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# JupyterLab on the notebooks, on this machine only (127.0.0.1); root (in a container, say) needs --allow-root.
 lab: $(STAMP)
-	mkdir -p notebooks
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
