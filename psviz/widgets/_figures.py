@@ -1,8 +1,9 @@
 """Figures for FigureWidgets: NaN becomes None before it reaches the browser, and a redraw is a fresh widget.
 
-A FigureWidget sends its traces to JupyterLab as JSON, and JSON has no NaN: jupyter-client warns and the frontend
-drops the whole message, so a figure with NaN anywhere (the NaN rows that break mixing paths into segments, the
-empty cells of a partly run heatmap) silently never draws. plotly reads None as the same gap NaN would be.
+A FigureWidget sends numeric 1-D arrays to JupyterLab as binary buffers, but lists and 2-D arrays as JSON, and JSON
+has no NaN: jupyter-client warns ("Out of range float values are not JSON compliant") and sends text the browser's
+JSON parser rejects, so such a figure (a partly run heatmap, whose empty cells are NaN) never draws. plotly reads
+None as the same gap NaN would be.
 """
 
 from __future__ import annotations
