@@ -1,9 +1,10 @@
-"""The `psviz` command line: train, evaluate, demo."""
+"""The `psviz` command line: train, evaluate, demo, reproduce."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -32,6 +33,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.add_argument("--no-figures", action="store_true", help="only the table, no HTML/PNG figures")
     demo.add_argument("--umap-points", type=int, default=2000, help="items per split in the UMAP figure")
+
+    rep = commands.add_parser(
+        "reproduce", help="baseline vs PS for the eight losses: small datasets (default) or --benchmark",
+        description="Without --benchmark: the small-data reproduction (glyphs, Fashion-MNIST, digits; the long "
+                    "Norm-SoftMax runs; the alpha x mu ablation). Finished runs are stored and never redone, so an "
+                    "interrupted run continues where it stopped. With --benchmark: the paper's recipe on a GPU.")
+    rep.add_argument("--parts", default="curves,small,ablation",
+                     help="comma-separated parts to train: curves, small, ablation (the report covers all)")
+    rep.add_argument("--workers", type=int, default=None, help="training processes (default: one per CPU core)")
+    rep.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    rep.add_argument("--results-dir", type=Path, default=None,
+                     help="CSV and run-record folder (default results/small, or results with --benchmark)")
+    rep.add_argument("--doc", type=Path, default=Path("docs/RESULTS.md"), help="the Markdown report to write")
+    rep.add_argument("--images", type=Path, default=Path("docs/images"), help="folder for the report's figures")
+    rep.add_argument("--report-only", action="store_true", help="train nothing; write the report from stored runs")
+    rep.add_argument("--tiny", action="store_true",
+                     help="a test-sized plan: digits only, one seed, one epoch (checks the pipeline in seconds)")
+    rep.add_argument("--benchmark", choices=["cub200", "cars196", "sop", "inshop"], default=None,
+                     help="run the paper's recipe on this benchmark instead (needs a GPU and --root)")
+    rep.add_argument("--root", type=Path, default=None, help="the benchmark's dataset folder")
+    rep.add_argument("--losses", default="norm_softmax,proxy_nca",
+                     help="with --benchmark: comma-separated losses (default norm_softmax,proxy_nca; 'all' for 8)")
+    rep.add_argument("--seeds", default="0", help="with --benchmark: comma-separated seeds (default 0)")
+    rep.add_argument("--model", choices=["bn_inception", "resnet50"], default="bn_inception",
+                     help="with --benchmark: the paper's backbone (default bn_inception)")
+    rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="with --benchmark: override a config key for both arms, e.g. --set epochs=60")
+    rep.add_argument("--allow-cpu", action="store_true", help="with --benchmark: run without a GPU (smoke tests)")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
 
 
@@ -103,10 +133,50 @@ def _demo(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _reproduce(args) -> int:
+    from . import losses
+    from .reproduce import Plan, reproduce_small, run_benchmark
+    from .train import TrainConfig
+
+    if args.benchmark is not None:
+        names = losses.available() if args.losses == "all" else _split(args.losses)
+        unknown = [n for n in names if n not in losses.available()]
+        if unknown:
+            raise ValueError(f"--losses: unknown {unknown}; choose from {', '.join(losses.available())} or all")
+        try:
+            seeds = [int(s) for s in _split(args.seeds)]
+        except ValueError:
+            raise ValueError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
+        changes = TrainConfig().with_overrides(args.overrides).to_dict() if args.overrides else {}
+        changes = {k: changes[k] for o in args.overrides for k in [o.partition("=")[0].strip()]}
+        table = run_benchmark(args.benchmark, args.root, names, seeds=seeds, model=args.model,
+                              results_dir=args.results_dir or Path("results"), require_gpu=not args.allow_cpu,
+                              progress=not args.no_progress, **changes)
+        folder = (args.results_dir or Path("results")) / args.benchmark
+        print(f"wrote {folder / 'RESULTS.md'} and {folder / 'comparison.csv'} ({len(table)} rows)")
+        return 0
+    plan = Plan.tiny() if args.tiny else Plan()
+    command = "psviz " + " ".join(shlex.quote(a) for a in args.argv)
     try:
-        return {"train": _train, "evaluate": _evaluate, "demo": _demo}[args.command](args)
+        reproduce_small(plan, parts=_split(args.parts), results_dir=args.results_dir or Path("results/small"),
+                        doc=args.doc, images=args.images, workers=args.workers, threads=args.threads,
+                        train=not args.report_only, progress=not args.no_progress, command=command.strip())
+    except KeyboardInterrupt:
+        print("stopped; the same command continues where this stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return {"train": _train, "evaluate": _evaluate, "demo": _demo, "reproduce": _reproduce}[args.command](args)
     except ValueError as error:  # ConfigError included: one clear line, no traceback
         print(f"psviz {args.command}: {error}", file=sys.stderr)
         return 2

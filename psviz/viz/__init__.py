@@ -10,6 +10,7 @@ from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .files import save_figure
 from .gallery import retrieval_gallery
+from .reproduction import length_curves
 from .report import prepare_report, report_figures, write_report
 from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
 from .style import MARKS, class_colour
@@ -27,6 +28,7 @@ __all__ = [
     "class_colour",
     "decision_boundaries",
     "difference_table",
+    "length_curves",
     "metrics_table",
     "prepare_report",
     "recall_at_k",

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import OrderedDict
 from pathlib import Path
 
 from ..train import FitResult, TrainConfig, fit
+from ..train.records import RecordStore, run_key, run_record
 
-# settings that do not change what a run learns
-_IGNORED = ("output_dir", "num_workers", "device")
-
-
-def run_key(config: TrainConfig) -> str:
-    """A stable hash of everything in ``config`` that affects the result."""
-    values = {k: v for k, v in config.to_dict().items() if k not in _IGNORED}
-    if not values.get("ps"):  # alpha and mu do nothing without PS: one baseline serves every grid cell
-        values.pop("alpha", None)
-        values.pop("mu", None)
-    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
+__all__ = ["RunCache", "run_key"]
 
 
 class RunCache:
@@ -59,45 +48,23 @@ class RunCache:
         if key in self._runs:
             self.hits += 1
             run = self._runs[key]
-            return _record(config, run.history)
+            return run_record(config, run.history)
         stored = self._read(key)
         if stored is not None:
             self.hits += 1
             return stored
-        return _record(config, self.fit(config, **fit_options).history)
+        return run_record(config, self.fit(config, **fit_options).history)
 
     def has(self, config: TrainConfig) -> bool:
         key = run_key(config)
         return key in self._runs or self._read(key) is not None
 
     def _write(self, key: str, config: TrainConfig, history: list) -> None:
-        if self.directory is None:
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temp = self.directory / f".{key}.json.tmp"
-        temp.write_text(json.dumps(_record(config, history), indent=1, default=str))
-        temp.replace(self.directory / f"{key}.json")
+        if self.directory is not None:
+            RecordStore(self.directory).write(config, run_record(config, history))
 
     def _read(self, key: str) -> dict | None:
-        if self.directory is None or not (self.directory / f"{key}.json").is_file():
-            return None
-        try:
-            return json.loads((self.directory / f"{key}.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            return None  # a damaged record is simply retrained
+        return None if self.directory is None else RecordStore(self.directory).read_key(key)
 
     def __len__(self) -> int:
         return len(self._runs)
-
-
-def _record(config: TrainConfig, history: list) -> dict:
-    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in history]
-    metrics = {}
-    for row in reversed(rows):
-        metrics = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("unseen/")}
-        if metrics:
-            break
-    return {"config": config.to_dict(), "history": rows, "metrics": metrics}
-
-
-__all__ = ["RunCache", "run_key"]

@@ -1,0 +1,128 @@
+"""What `psviz reproduce` trains on the small datasets: the budgets, the seeds and the list of runs.
+
+The budget is the same for the baseline and PS in every comparison; only ``ps`` (and, in the ablation, α and μ)
+changes between the two arms. The default plan was sized to finish in about 1.5 to 2 hours on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .. import losses
+from ..train import TrainConfig, preset
+
+ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
+ABLATION_ALPHAS = (0.1, 0.4, 1.0, 2.0)
+ABLATION_MUS = (0.25, 0.5, 1.0, 2.0)
+
+
+def glyphs_budget(epochs: int) -> dict:
+    """Glyphs (1,418 seen classes): an MLP on the 32 × 32 images, no augmentation. An MLP has no built-in
+    translation invariance, so it can overfit the seen classes; its epoch costs 4 s on one core against the small
+    CNN's 20 s, which is what lets the table, the long runs and the ablation fit in the time budget."""
+    return dict(preset="glyphs", model="mlp", model_options={"hidden": [1024, 1024]}, augment=False,
+                epochs=epochs, eval_every=epochs)
+
+
+# dataset -> budget: a preset plus changes. Each run evaluates once, at its end.
+SMALL_BUDGETS: dict[str, dict] = {
+    "glyphs": glyphs_budget(5),
+    "fashion-mnist": dict(preset="fashion-mnist", dataset_options={"max_per_class": 1000}, epochs=3, eval_every=3),
+    "digits": dict(preset="digits", epochs=20, eval_every=20),
+}
+SMALL_SEEDS = {"glyphs": (0, 1, 2), "fashion-mnist": (0, 1, 2, 3, 4), "digits": (0, 1, 2, 3, 4)}
+# the long Norm-SoftMax budget on glyphs (in a 60-epoch probe the baseline flattened from epoch 20 on)
+CURVE_EPOCHS = 120
+CURVE_EVAL_EVERY = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to do: which part of the reproduction it belongs to, and its config."""
+
+    part: str  # "small", "curves" or "ablation"
+    config: TrainConfig
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        arm = f"PS α={c.alpha:g} μ={c.mu:g}" if c.ps else "baseline"
+        return f"{self.part}: {c.dataset} {c.loss} {arm} seed {c.seed} ({c.epochs} ep)"
+
+
+@dataclass
+class Plan:
+    """The whole small-data reproduction. ``tiny()`` is the same pipeline at a test-sized budget."""
+
+    budgets: dict = field(default_factory=lambda: dict(SMALL_BUDGETS))
+    seeds: dict = field(default_factory=lambda: dict(SMALL_SEEDS))
+    losses: tuple = field(default_factory=lambda: tuple(losses.available()))
+    curve_dataset: str = "glyphs"
+    curve_loss: str = "norm_softmax"
+    curve_epochs: int = CURVE_EPOCHS
+    curve_eval_every: int = CURVE_EVAL_EVERY
+    ablation_dataset: str = "glyphs"
+    ablation_loss: str = "norm_softmax"
+    ablation_alphas: tuple = ABLATION_ALPHAS
+    ablation_mus: tuple = ABLATION_MUS
+
+    @classmethod
+    def tiny(cls, dataset: str = "digits", seeds=(0,), **changes) -> "Plan":
+        """One seed, one epoch, one dataset, a 2 × 2 ablation: the pipeline end to end in seconds (for tests)."""
+        budget = dict(SMALL_BUDGETS[dataset], epochs=1, eval_every=1)
+        plan = cls(budgets={dataset: budget}, seeds={dataset: tuple(seeds)}, curve_dataset=dataset, curve_epochs=2,
+                   curve_eval_every=1,
+                   ablation_dataset=dataset, ablation_alphas=(0.4, 2.0), ablation_mus=(0.5, 1.0))
+        return replace(plan, **changes)
+
+    def __post_init__(self):
+        unknown = [name for name in self.losses if name not in losses.available()]
+        if unknown:
+            raise ValueError(f"losses: unknown {unknown}; choose from {losses.available()}")
+        for dataset in self.budgets:
+            if not self.seeds.get(dataset):
+                raise ValueError(f"seeds: no seeds given for {dataset!r}")
+        for name in ("curve_dataset", "ablation_dataset"):
+            if getattr(self, name) not in self.budgets:
+                raise ValueError(f"{name}={getattr(self, name)!r} has no budget; budgets are for {list(self.budgets)}")
+
+    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = ALPHA, mu: float = MU,
+               epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
+        """The run's config: the dataset's budget, identical for both arms apart from ``ps`` (and α, μ)."""
+        budget = dict(self.budgets[dataset])
+        name = budget.pop("preset")
+        if epochs is not None:
+            budget["epochs"] = epochs
+            budget["eval_every"] = epochs if eval_every is None else eval_every
+        return preset(name, loss=loss, ps=ps, alpha=alpha, mu=mu, seed=seed, **budget)
+
+    def small_jobs(self) -> list[Job]:
+        return [Job("small", self.config(d, loss, ps, seed))
+                for d in self.budgets for loss in self.losses for seed in self.seeds[d] for ps in (False, True)]
+
+    def curve_jobs(self) -> list[Job]:
+        """The long Norm-SoftMax runs, evaluated every ``curve_eval_every`` epochs (the per-epoch curve)."""
+        d = self.curve_dataset
+        return [Job("curves", self.config(d, self.curve_loss, ps, seed, epochs=self.curve_epochs,
+                                      eval_every=self.curve_eval_every))
+                for seed in self.seeds[d] for ps in (False, True)]
+
+    def ablation_jobs(self) -> list[Job]:
+        """α × μ with the short budget; the baseline is the small table's run (same config, stored once)."""
+        d = self.ablation_dataset
+        jobs = [Job("ablation", self.config(d, self.ablation_loss, False, seed)) for seed in self.seeds[d]]
+        jobs += [Job("ablation", self.config(d, self.ablation_loss, True, seed, alpha=a, mu=m))
+                 for a in self.ablation_alphas for m in self.ablation_mus for seed in self.seeds[d]]
+        return jobs
+
+    def jobs(self, parts=("curves", "small", "ablation")) -> list[Job]:
+        make = {"small": self.small_jobs, "curves": self.curve_jobs, "ablation": self.ablation_jobs}
+        bad = [p for p in parts if p not in make]
+        if bad:
+            raise ValueError(f"parts: unknown {bad}; choose from {list(make)}")
+        return [job for part in parts for job in make[part]()]
+
+
+__all__ = ["ABLATION_ALPHAS", "ABLATION_MUS", "ALPHA", "CURVE_EPOCHS", "CURVE_EVAL_EVERY", "Job", "MU", "Plan",
+           "SMALL_BUDGETS",
+           "SMALL_SEEDS", "glyphs_budget"]

@@ -1,0 +1,342 @@
+"""Write the small-data reproduction: CSVs in results/small/, figures, and the Markdown of docs/RESULTS.md."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..train.records import RecordStore
+from . import markdown as md
+from .plan import ALPHA, MU, Plan
+from .runner import unique
+from .stats import METRICS, ablation_cells, compare, curve_summary, curves_frame, runs_frame
+
+METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
+DATASET_NAMES = {"glyphs": "Glyphs", "fashion-mnist": "Fashion-MNIST", "digits": "Digits"}
+
+
+@dataclass
+class SmallResults:
+    """What the stored runs say, part by part; ``missing`` counts planned runs with no record yet."""
+
+    runs: pd.DataFrame
+    comparison: pd.DataFrame
+    curves: pd.DataFrame
+    curve_summary: pd.DataFrame
+    ablation_runs: pd.DataFrame
+    ablation: pd.DataFrame
+    planned: int
+    stored: int
+    missing: dict = field(default_factory=dict)
+
+
+def collect(plan: Plan, directory: str | Path) -> SmallResults:
+    """Read the plan's runs from the record store and compute every table (runs not stored are left out)."""
+    store = RecordStore(directory)
+    found, missing = {}, {}
+    for part, jobs in (("small", plan.small_jobs()), ("curves", plan.curve_jobs()),
+                       ("ablation", plan.ablation_jobs())):
+        records = [store.read(job.config) for job in jobs]
+        found[part] = [r for r in records if r is not None]
+        missing[part] = sum(r is None for r in records)
+    runs = runs_frame(found["small"])
+    curves = curves_frame(found["curves"])
+    ablation_runs = runs_frame(found["ablation"])
+    return SmallResults(
+        runs=runs, comparison=compare(runs) if len(runs) else pd.DataFrame(),
+        curves=curves, curve_summary=curve_summary(curves) if len(curves) else pd.DataFrame(),
+        ablation_runs=ablation_runs,
+        ablation=ablation_cells(ablation_runs) if len(ablation_runs) else pd.DataFrame(),
+        planned=len(unique(plan.jobs())), stored=sum(store.has(job.config) for job in unique(plan.jobs())),
+        missing=missing)
+
+
+def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("runs", results.runs), ("comparison", results.comparison), ("curves", results.curves),
+                        ("curves_summary", results.curve_summary), ("ablation_runs", results.ablation_runs),
+                        ("ablation", results.ablation)):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, float_format="%.4f")
+        written.append(path)
+    return written
+
+
+def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict[str, Path]:
+    from ..viz import ablation_heatmap, length_curves, save_figure
+
+    images = Path(images)
+    written = {}
+    if len(results.curve_summary):
+        short = plan.budgets[plan.curve_dataset]["epochs"]
+        fig = length_curves(results.curve_summary, short_epoch=short,
+                            title=f"{plan.curve_loss} on {plan.curve_dataset}: unseen MAP@R per epoch "
+                                  f"(mean ± 1 sample std over {results.curves['seed'].nunique()} seeds)")
+        written["curves"] = save_figure(fig, images / "reproduce_training_length.png")
+    if len(results.ablation_runs):
+        frame = results.ablation_runs.assign(**{"map@r": results.ablation_runs["map@r"] / 100.0})
+        fig = ablation_heatmap(frame, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
+                               backend="matplotlib")
+        written["ablation"] = save_figure(fig, images / "reproduce_ablation.png")
+    return written
+
+
+# ---- the Markdown --------------------------------------------------------------------------------------------------
+def comparison_markdown(comparison: pd.DataFrame, dataset: str) -> str:
+    """One row per loss: each metric's baseline and PS mean ± std, and the paired difference [95% CI]."""
+    rows = []
+    part = comparison[comparison["dataset"] == dataset]
+    for loss, group in part.groupby("loss", sort=False):
+        row = {"loss": loss, "seeds": int(group["n"].max())}
+        for _, r in group.iterrows():
+            name = METRIC_NAMES[r["metric"]]
+            row[f"{name} baseline"] = md.mean_std(r["baseline_mean"], r["baseline_std"])
+            row[f"{name} PS"] = md.mean_std(r["ps_mean"], r["ps_std"])
+            row[f"Δ {name} [95% CI]"] = md.difference(r["diff"], r["ci_low"], r["ci_high"], r["significant"])
+        rows.append(row)
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def _verdicts(comparison: pd.DataFrame, dataset: str) -> str:
+    part = comparison[comparison["dataset"] == dataset]
+    lines = []
+    for metric in ("recall@1", "map@r"):
+        rows = part[part["metric"] == metric]
+        up, down = rows[rows["diff"] > 0], rows[rows["diff"] < 0]
+        lines.append(f"{METRIC_NAMES[metric]}: PS higher for {len(up)} of {len(rows)} losses "
+                     f"({int(up['significant'].sum())} significant), lower for {len(down)} "
+                     f"({int(down['significant'].sum())} significant)")
+        if len(up):
+            best = rows.loc[rows["diff"].idxmax()]
+            lines[-1] += f"; largest gain {best['diff']:+.2f} ({best['loss']})"
+        if len(down):
+            worst = rows.loc[rows["diff"].idxmin()]
+            lines[-1] += f"; largest loss {worst['diff']:+.2f} ({worst['loss']})"
+    return "\n".join(f"- {line}." for line in lines)
+
+
+def _budget_rows(plan: Plan) -> str:
+    rows = []
+    for dataset in plan.budgets:
+        c = plan.config(dataset, plan.losses[0], False, 0)
+        model = c.model + (f" {c.model_options}" if c.model_options else "")
+        rows.append({"dataset": dataset, "model": model, "embedding": c.embedding_dim, "epochs": c.epochs,
+                     "batch": c.batch_size, "lr (model / proxies)": f"{c.lr:g} / {c.proxy_lr:g}",
+                     "optimizer": f"{c.optimizer}, wd {c.weight_decay:g}", "augment": "yes" if c.augment else "no",
+                     "data options": c.dataset_options or "–", "seeds": ", ".join(map(str, plan.seeds[dataset]))})
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def _machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{os.cpu_count()} CPU cores ({cpu}), {device}; Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def _curve_text(summary: pd.DataFrame, short_epoch: int) -> str:
+    if summary.empty:
+        return "No long runs stored yet."
+    base = summary.set_index("epoch")
+    peak = int(base["baseline_mean"].idxmax())
+    last = int(base.index.max())
+    ps_peak = int(base["ps_mean"].idxmax())
+    lines = [f"- The baseline's mean unseen MAP@R peaked at epoch {peak} ({base.loc[peak, 'baseline_mean']:.2f}) "
+             f"and ended at {base.loc[last, 'baseline_mean']:.2f} after epoch {last} "
+             + ("(it fell after its peak)." if peak < last else "(still at its highest: it had not peaked)."),
+             f"- With PS the mean peaked at epoch {ps_peak} ({base.loc[ps_peak, 'ps_mean']:.2f}) and ended at "
+             f"{base.loc[last, 'ps_mean']:.2f}."]
+    for label, epoch in (("short budget", short_epoch), ("baseline's peak", peak), ("end", last)):
+        if epoch in base.index:
+            r = base.loc[epoch]
+            lines.append(f"- PS − baseline at the {label} (epoch {epoch}): "
+                         f"{md.difference(r['diff'], r['ci_low'], r['ci_high'], r['p'] < 0.05)} points.")
+    positive = summary[summary["diff"] > 0]
+    lines.append(f"- PS was ahead at {len(positive)} of {len(summary)} evaluated epochs"
+                 + (f" (from epoch {int(positive['epoch'].min())})." if len(positive) else "."))
+    return "\n".join(lines)
+
+
+def _curve_table(summary: pd.DataFrame) -> str:
+    rows = [{"epoch": int(r["epoch"]), "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
+             "PS": md.mean_std(r["ps_mean"], r["ps_std"]),
+             "Δ [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["p"] < 0.05)}
+            for _, r in summary.iterrows()]
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def _ablation_table(results: SmallResults) -> str:
+    base = results.ablation_runs[~results.ablation_runs["ps"]]["map@r"]
+    rows = [{"α": "baseline", "μ": "–", "MAP@R": md.mean_std(base.mean(), base.std(ddof=1) if len(base) > 1
+                                                              else float("nan")),
+             "Δ vs baseline [95% CI]": "–", "seeds": len(base)}]
+    for _, r in results.ablation.iterrows():
+        rows.append({"α": f"{r['alpha']:g}", "μ": f"{r['mu']:g}", "MAP@R": md.mean_std(r["mean"], r["std"]),
+                     "Δ vs baseline [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["significant"]),
+                     "seeds": int(r["n"])})
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def _ablation_text(results: SmallResults) -> str:
+    cells = results.ablation
+    if cells.empty:
+        return ""
+    best, worst = cells.loc[cells["mean"].idxmax()], cells.loc[cells["mean"].idxmin()]
+    default = cells[(cells["alpha"] == 0.4) & (cells["mu"] == 1.0)]
+    lines = [f"- Best cell α = {best['alpha']:g}, μ = {best['mu']:g}: {best['mean']:.2f} "
+             f"({md.difference(best['diff'], best['ci_low'], best['ci_high'], best['significant'])} vs baseline); "
+             f"worst α = {worst['alpha']:g}, μ = {worst['mu']:g}: {worst['mean']:.2f}.",
+             f"- {int((cells['diff'] > 0).sum())} of {len(cells)} cells are above the baseline "
+             f"({int((cells['significant'] & (cells['diff'] > 0)).sum())} significantly), "
+             f"{int((cells['diff'] < 0).sum())} below ({int((cells['significant'] & (cells['diff'] < 0)).sum())} "
+             f"significantly)."]
+    if len(default):
+        d = default.iloc[0]
+        lines.append(f"- The paper's default (α = 0.4, μ = 1): "
+                     f"{md.difference(d['diff'], d['ci_low'], d['ci_high'], d['significant'])}.")
+    return "\n".join(lines)
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _relative(path: Path, doc: Path) -> str:
+    return os.path.relpath(path, doc.parent)
+
+
+def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_folder: Path,
+           figures: dict[str, Path]) -> str:
+    """The whole RESULTS.md text."""
+    stored = results.stored
+    total = results.runs["seconds"].sum() + results.ablation_runs["seconds"].sum()
+    comparisons = len(results.comparison)
+    out = ["# Results: what Proxy Synthesis does on data psviz can run", "",
+           f"_Written by `{command}` on {datetime.date.today().isoformat()}. Do not edit by hand: rerun the "
+           f"command (finished runs are read back from `{_relative(results_store(csv_folder), doc)}`, "
+           f"not redone)._", ""]
+    if stored < results.planned:
+        out += [f"**INCOMPLETE: {stored} of {results.planned} planned runs are stored** (missing per part: "
+                + ", ".join(f"{k} {v}" for k, v in results.missing.items() if v)
+                + "; the ablation's baselines are the table's). Rerun the command to finish; the tables below use "
+                  "what is stored.", ""]
+    out += ["## How these numbers were made", "",
+            f"- Command: `{command}`. It trains every run of the plan not yet stored (one JSON record per run), then "
+            f"writes `{_relative(csv_folder, doc)}/*.csv`, the figures and this file.",
+            f"- Machine: {_machine()}.",
+            f"- Runs: {stored} stored of {results.planned} planned. Per-run training and evaluation time, summed: "
+            f"{_duration(total)} for the table and the ablation (long runs: "
+            f"{_duration(_curve_seconds(results, plan, csv_folder))}), run in parallel worker processes of one "
+            f"torch thread each.",
+            f"- Loss settings: every loss with its psviz defaults; PS with α = {ALPHA:g}, μ = {MU:g} for every loss. "
+            f"Baseline and PS share "
+            f"every other setting (same config apart from `ps`); nothing was tuned for either arm.",
+            "- Evaluation: the unseen classes (half the classes of each dataset, never trained on), each item a "
+            "query against all the others; Recall@1, R-Precision and MAP@R in percent, at the end of training.",
+            "- Statistics: mean ± **sample** standard deviation (ddof = 1) over seeds. Δ = PS − baseline, paired "
+            "by seed (the same seed gives both arms the same initial weights and batches), with a 95% "
+            "t-interval; `*` marks p < 0.05 in a two-sided paired t-test. "
+            f"Not corrected for multiple comparisons: this file makes {comparisons} such tests for the tables, so "
+            f"about {0.05 * comparisons:.0f} could come out significant by chance even if PS did nothing.",
+            "", "Budgets (the same for baseline and PS):", "", _budget_rows(plan), ""]
+    for dataset in plan.budgets:
+        if results.comparison.empty or dataset not in set(results.comparison["dataset"]):
+            out += [f"## {DATASET_NAMES.get(dataset, dataset)}", "", "No runs stored yet.", ""]
+            continue
+        n_seeds = len(plan.seeds[dataset])
+        out += [f"## {DATASET_NAMES.get(dataset, dataset)}: unseen classes, {n_seeds} seeds", "",
+                comparison_markdown(results.comparison, dataset), "", _verdicts(results.comparison, dataset), ""]
+    short = plan.budgets[plan.curve_dataset]["epochs"]
+    out += [f"## Training length: {plan.curve_loss} on {plan.curve_dataset}, {short} vs {_epochs(plan.curve_epochs)}",
+            "", f"The table's runs stop after {_epochs(short)}; these runs train the same model for "
+            f"{_epochs(plan.curve_epochs)} and evaluate the unseen classes every {_epochs(plan.curve_eval_every)} "
+            f"({len(plan.seeds[plan.curve_dataset])} seeds per arm).", ""]
+    if "curves" in figures:
+        out += [f"![unseen MAP@R per epoch]({_relative(figures['curves'], doc)})", ""]
+    out += [_curve_text(results.curve_summary, short), ""]
+    if len(results.curve_summary):
+        out += ["<details><summary>Every evaluated epoch (unseen MAP@R %)</summary>", "",
+                _curve_table(results.curve_summary), "", "</details>", ""]
+    out += [f"## α × μ ablation: {plan.ablation_loss} on {plan.ablation_dataset}, "
+            f"{_epochs(plan.budgets[plan.ablation_dataset]['epochs'])}, {len(plan.seeds[plan.ablation_dataset])} seeds",
+            "", "Unseen MAP@R (%); each cell is compared with the baseline's runs of the same seeds.", ""]
+    if "ablation" in figures:
+        out += [f"![alpha x mu heatmap]({_relative(figures['ablation'], doc)})", ""]
+    if len(results.ablation_runs):
+        out += [_ablation_text(results), "", _ablation_table(results), ""]
+    out += [full_scale_section(csv_folder.parent), ""]
+    return "\n".join(out)
+
+
+def _curve_seconds(results: SmallResults, plan: Plan, csv_folder: Path) -> float:
+    store = RecordStore(results_store(csv_folder))
+    return sum((store.read(job.config) or {}).get("seconds", 0.0) for job in plan.curve_jobs())
+
+
+def results_store(csv_folder: Path) -> Path:
+    return Path(csv_folder) / "runs"
+
+
+def full_scale_section(results_root: str | Path = "results") -> str:
+    """How to run the paper's benchmarks, any full-scale tables found under ``results_root``, and Table 6."""
+    import torch
+
+    from ..paper import DATASETS, SOURCE, table6
+
+    paper = table6()
+    rows = []
+    for loss in paper["loss"].unique():
+        row = {"loss": loss}
+        for _, r in paper[paper["loss"] == loss].iterrows():
+            row[r["dataset"]] = f"{r['baseline']:.1f} → {r['with_ps']:.1f} ({r['difference']:+.1f})"
+        rows.append(row)
+    found = [Path(results_root) / name / "RESULTS.md" for name in DATASETS
+             if (Path(results_root) / name / "RESULTS.md").is_file()]
+    where = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    status = ("Full-scale results: " + ", ".join(f"`{p}`" for p in found) + ".") if found else \
+        f"No full-scale results are stored under `{results_root}/` (the machine that wrote this file: {where})."
+    return "\n".join([
+        "## Full scale: the paper's benchmarks", "",
+        "`psviz reproduce --benchmark cub200 --root DIR` (or cars196, sop, inshop; `--losses norm_softmax,proxy_nca` "
+        "to choose) trains the paper's recipe (BN-Inception from ImageNet weights, 512-d, 130 epochs) with and "
+        "without PS on a GPU and writes its table beside the paper's numbers in `results/<benchmark>/`. Without a GPU "
+        "or with an incomplete dataset folder it stops at once with a message saying what is missing.", "",
+        status, "",
+        f"The paper's Table 6, unseen Recall@1 (%) baseline → with PS (difference); source: {SOURCE}. Proxy-anchor "
+        "used its own recipe.", "", md.to_markdown(pd.DataFrame(rows))])
+
+
+def write_report(plan: Plan, *, results_dir: str | Path = "results/small", doc: str | Path = "docs/RESULTS.md",
+                 images: str | Path = "docs/images", command: str = "psviz reproduce") -> SmallResults:
+    """CSVs, figures and the Markdown from the runs stored in ``results_dir``/runs."""
+    results_dir, doc = Path(results_dir), Path(doc)
+    results = collect(plan, results_store(results_dir))
+    write_csvs(results, results_dir)
+    figures = write_figures(results, plan, images)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(render(results, plan, command=command, doc=doc, csv_folder=results_dir, figures=figures))
+    return results
+
+
+__all__ = ["SmallResults", "collect", "comparison_markdown", "render", "write_csvs", "write_figures",
+           "write_report"]
