@@ -1,6 +1,6 @@
 """The small-data reproduction (the same as `psviz reproduce`), timed: prints the wall time at the end.
 
-    python benchmarks/reproduce_small.py                 # the full plan, one worker per core (about 1.5-2 h on 2 cores)
+    python benchmarks/reproduce_small.py                 # the full plan, one worker per core (58 min on 2 cores)
     python benchmarks/reproduce_small.py --tiny          # digits, one seed, one epoch: seconds
     python benchmarks/reproduce_small.py --report-only   # rewrite docs/RESULTS.md from the stored runs
 

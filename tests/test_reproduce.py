@@ -2,6 +2,8 @@
 
 import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -245,3 +247,41 @@ def test_length_curves_draws_both_arms_and_the_paired_difference():
             if line.get_label().startswith("PS")] == [[-1.0, 0.5, 3.0]]
     with pytest.raises(ValueError, match="ci_low"):
         length_curves(summary.drop(columns="ci_low"))
+
+
+# ---- the committed results ---------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_results_are_what_the_command_writes_from_the_committed_runs(tmp_path):
+    """docs/RESULTS.md must be the command's output: rewriting it from results/small/runs gives the same tables."""
+    committed = (ROOT / "docs" / "RESULTS.md").read_text()
+    # --report-only reads the records from --results-dir/runs: point it at a copy of the committed ones
+    shutil.copytree(ROOT / "results" / "small" / "runs", tmp_path / "small" / "runs", dirs_exist_ok=True)
+    assert main(["reproduce", "--report-only", "--results-dir", str(tmp_path / "small"), "--doc",
+                 str(tmp_path / "RESULTS.md"), "--images", str(tmp_path / "images")]) == 0
+    rewritten = (tmp_path / "RESULTS.md").read_text()
+    assert "INCOMPLETE" not in committed
+    old, new = md.read_tables(committed), md.read_tables(rewritten)
+    assert len(old) == len(new) >= 6
+    for before, after in zip(old, new):
+        pd.testing.assert_frame_equal(before, after)
+    for name in ("comparison", "ablation", "curves_summary"):
+        pd.testing.assert_frame_equal(pd.read_csv(ROOT / "results" / "small" / f"{name}.csv"),
+                                      pd.read_csv(tmp_path / "small" / f"{name}.csv"))
+
+
+def test_a_dataset_that_cannot_load_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
+    from psviz.reproduce import small
+
+    def refuse(name, split, **options):
+        raise ValueError(f"{name}: no files here")
+
+    monkeypatch.setattr("psviz.data.load", refuse)
+    assert small.unavailable(Plan.tiny()) == {"digits": "digits: no files here"}
+    small.reproduce_small(Plan.tiny(), results_dir=tmp_path / "small", doc=tmp_path / "RESULTS.md",
+                          images=tmp_path / "images", workers=1, progress=False)
+    out = capsys.readouterr().out
+    assert "skipping digits: digits: no files here" in out and "runs: 0 trained" in out
+    assert "INCOMPLETE: 0 of 21" in (tmp_path / "RESULTS.md").read_text()

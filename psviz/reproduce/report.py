@@ -173,6 +173,20 @@ def _curve_text(summary: pd.DataFrame, short_epoch: int) -> str:
     return "\n".join(lines)
 
 
+def _short_budget_line(comparison: pd.DataFrame, plan: Plan) -> str:
+    """The short budget's difference, from the table's runs of the same loss and dataset."""
+    if comparison.empty:
+        return ""
+    rows = comparison[(comparison["dataset"] == plan.curve_dataset) & (comparison["loss"] == plan.curve_loss)
+                      & (comparison["metric"] == "map@r")]
+    if rows.empty:
+        return ""
+    r = rows.iloc[0]
+    return (f"- At the short budget ({_epochs(plan.budgets[plan.curve_dataset]['epochs'])}, the table's runs): "
+            f"MAP@R {md.mean_std(r['baseline_mean'], r['baseline_std'])} → {md.mean_std(r['ps_mean'], r['ps_std'])}, "
+            f"Δ {md.difference(r['diff'], r['ci_low'], r['ci_high'], r['significant'])}.")
+
+
 def _curve_table(summary: pd.DataFrame) -> str:
     rows = [{"epoch": int(r["epoch"]), "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
              "PS": md.mean_std(r["ps_mean"], r["ps_std"]),
@@ -273,7 +287,7 @@ def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_fo
             f"({len(plan.seeds[plan.curve_dataset])} seeds per arm).", ""]
     if "curves" in figures:
         out += [f"![unseen MAP@R per epoch]({_relative(figures['curves'], doc)})", ""]
-    out += [_curve_text(results.curve_summary, short), ""]
+    out += [_curve_text(results.curve_summary, short), _short_budget_line(results.comparison, plan), ""]
     if len(results.curve_summary):
         out += ["<details><summary>Every evaluated epoch (unseen MAP@R %)</summary>", "",
                 _curve_table(results.curve_summary), "", "</details>", ""]

@@ -23,7 +23,10 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
     plan = plan or Plan()
     started = time.perf_counter()
     if train:
-        jobs = plan.jobs(tuple(parts))
+        missing = unavailable(plan)
+        for name, reason in missing.items():
+            print(f"skipping {name}: {reason}", flush=True)
+        jobs = [job for job in plan.jobs(tuple(parts)) if job.config.dataset not in missing]
         counts = run_jobs(jobs, results_store(Path(results_dir)), workers=workers, threads=threads,
                           progress=progress)
         print(f"runs: {counts['done']} trained, {counts['skipped']} already stored, {counts['failed']} failed "
@@ -34,4 +37,17 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
     return results
 
 
-__all__ = ["PARTS", "reproduce_small"]
+def unavailable(plan: Plan) -> dict[str, str]:
+    """Datasets of ``plan`` that cannot be loaded here (Fashion-MNIST without its files, say), with the reason."""
+    from .. import data
+
+    found = {}
+    for name, budget in plan.budgets.items():
+        try:
+            data.load(name, "seen", **budget.get("dataset_options", {}))
+        except ValueError as error:
+            found[name] = str(error)
+    return found
+
+
+__all__ = ["PARTS", "reproduce_small", "unavailable"]
