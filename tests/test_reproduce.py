@@ -120,8 +120,12 @@ def tiny_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reproduce")
     args = ["reproduce", "--tiny", "--results-dir", str(folder / "small"), "--doc", str(folder / "RESULTS.md"),
             "--images", str(folder / "images"), "--workers", "1", "--no-progress"]
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
-    assert main(args) == 0
+    try:
+        assert main(args) == 0
+    finally:
+        torch.set_num_threads(before)  # later tests compare against subprocesses with the default thread count
     return folder, args
 
 
@@ -201,11 +205,15 @@ def test_full_path_runs_end_to_end_on_a_fake_cub_and_sits_beside_table6(tmp_path
     from test_data_benchmarks import make_cub
 
     make_cub(tmp_path / "data")
-    torch.set_num_threads(1)
     changes = dict(model_options={"weights": None, "pooling": "avg", "freeze_bn": False}, image_size=32, epochs=1,
                    batch_size=4, eval_every=1, num_workers=0, device="cpu")
-    table = run_benchmark("cub200", tmp_path / "data", ["norm_softmax"], seeds=(0,), model="resnet50",
-                          results_dir=tmp_path / "results", require_gpu=False, progress=False, **changes)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        table = run_benchmark("cub200", tmp_path / "data", ["norm_softmax"], seeds=(0,), model="resnet50",
+                              results_dir=tmp_path / "results", require_gpu=False, progress=False, **changes)
+    finally:
+        torch.set_num_threads(before)
     assert set(table["metric"]) == {"recall@1", "r_precision", "map@r"}
     text = (tmp_path / "results" / "cub200" / "RESULTS.md").read_text()
     (row,) = md.read_tables(text)[0].to_dict("records")
