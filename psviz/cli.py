@@ -151,8 +151,8 @@ def _reproduce(args) -> int:
             seeds = [int(s) for s in _split(args.seeds)]
         except ValueError:
             raise ValueError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
-        changes = TrainConfig().with_overrides(args.overrides).to_dict() if args.overrides else {}
-        changes = {k: changes[k] for o in args.overrides for k in [o.partition("=")[0].strip()]}
+        parsed = TrainConfig().with_overrides(args.overrides).to_dict()  # parses and validates each key=value
+        changes = {key: parsed[key] for key in (o.partition("=")[0].strip() for o in args.overrides)}
         table = run_benchmark(args.benchmark, args.root, names, seeds=seeds, model=args.model,
                               results_dir=args.results_dir or Path("results"), require_gpu=not args.allow_cpu,
                               progress=not args.no_progress, **changes)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..train.records import RecordStore
+from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .plan import ALPHA, MU, Plan
 from .runner import unique
@@ -32,16 +32,18 @@ class SmallResults:
     ablation: pd.DataFrame
     planned: int
     stored: int
+    curve_seconds: float = 0.0
     missing: dict = field(default_factory=dict)
 
 
 def collect(plan: Plan, directory: str | Path) -> SmallResults:
     """Read the plan's runs from the record store and compute every table (runs not stored are left out)."""
     store = RecordStore(directory)
+    stored = {run_key(job.config): store.read(job.config) for job in unique(plan.jobs())}  # each file read once
     found, missing = {}, {}
     for part, jobs in (("small", plan.small_jobs()), ("curves", plan.curve_jobs()),
                        ("ablation", plan.ablation_jobs())):
-        records = [store.read(job.config) for job in jobs]
+        records = [stored[run_key(job.config)] for job in jobs]
         found[part] = [r for r in records if r is not None]
         missing[part] = sum(r is None for r in records)
     runs = runs_frame(found["small"])
@@ -52,8 +54,8 @@ def collect(plan: Plan, directory: str | Path) -> SmallResults:
         curves=curves, curve_summary=curve_summary(curves) if len(curves) else pd.DataFrame(),
         ablation_runs=ablation_runs,
         ablation=ablation_cells(ablation_runs) if len(ablation_runs) else pd.DataFrame(),
-        planned=len(unique(plan.jobs())), stored=sum(store.has(job.config) for job in unique(plan.jobs())),
-        missing=missing)
+        planned=len(stored), stored=sum(r is not None for r in stored.values()),
+        curve_seconds=sum(r.get("seconds", 0.0) for r in found["curves"]), missing=missing)
 
 
 def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
@@ -260,7 +262,7 @@ def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_fo
             f"- Machine: {_machine()}.",
             f"- Runs: {stored} stored of {results.planned} planned. Per-run training and evaluation time, summed: "
             f"{_duration(total)} for the table and the ablation (long runs: "
-            f"{_duration(_curve_seconds(results, plan, csv_folder))}), run in parallel worker processes of one "
+            f"{_duration(results.curve_seconds)}), run in parallel worker processes of one "
             f"torch thread each.",
             f"- Loss settings: every loss with its psviz defaults; PS with α = {ALPHA:g}, μ = {MU:g} for every loss. "
             f"Baseline and PS share "
@@ -300,11 +302,6 @@ def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_fo
         out += [_ablation_text(results), "", _ablation_table(results), ""]
     out += [full_scale_section(csv_folder.parent), ""]
     return "\n".join(out)
-
-
-def _curve_seconds(results: SmallResults, plan: Plan, csv_folder: Path) -> float:
-    store = RecordStore(results_store(csv_folder))
-    return sum((store.read(job.config) or {}).get("seconds", 0.0) for job in plan.curve_jobs())
 
 
 def results_store(csv_folder: Path) -> Path:

@@ -53,8 +53,9 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
     finished runs are already stored, the ones in flight are dropped and redone next time.
     """
     store = RecordStore(directory)
-    todo = [job for job in unique(jobs) if not store.has(job.config)]
-    counts = {"done": 0, "skipped": len(unique(jobs)) - len(todo), "failed": 0}
+    distinct = unique(jobs)
+    todo = [job for job in distinct if not store.has(job.config)]
+    counts = {"done": 0, "skipped": len(distinct) - len(todo), "failed": 0}
     if not todo:
         return counts
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))

@@ -105,7 +105,7 @@ def curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
             values = group.loc[group["ps"] == ps, "value"]
             row[f"{name}_mean"] = values.mean()
             row[f"{name}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
-        base, ps = _pairs(group.rename(columns={"value": "v"}), "v")
+        base, ps = _pairs(group, "value")
         row.update(paired_difference(base, ps))
         rows.append(row)
     return pd.DataFrame(rows)

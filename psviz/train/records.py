@@ -41,15 +41,6 @@ class RecordStore:
     def path(self, config: TrainConfig) -> Path:
         return self.directory / f"{run_key(config)}.json"
 
-    def records(self) -> list[dict]:
-        """Every readable record in the folder."""
-        found = []
-        for path in sorted(self.directory.glob("*.json")):
-            record = self.read_key(path.stem)
-            if record is not None:
-                found.append(record)
-        return found
-
     def read(self, config: TrainConfig) -> dict | None:
         """The stored record of ``config``, or None (also for a damaged file, which is then simply redone)."""
         return self.read_key(run_key(config))

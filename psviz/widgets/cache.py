@@ -18,6 +18,7 @@ class RunCache:
     def __init__(self, max_runs: int = 16, directory: str | Path | None = None):
         self.max_runs = max_runs
         self.directory = Path(directory) if directory is not None else None
+        self._store = RecordStore(self.directory) if self.directory is not None else None
         self._runs: OrderedDict[str, FitResult] = OrderedDict()
         self.hits = self.misses = 0
 
@@ -60,11 +61,11 @@ class RunCache:
         return key in self._runs or self._read(key) is not None
 
     def _write(self, key: str, config: TrainConfig, history: list) -> None:
-        if self.directory is not None:
-            RecordStore(self.directory).write(config, run_record(config, history))
+        if self._store is not None:
+            self._store.write(config, run_record(config, history))
 
     def _read(self, key: str) -> dict | None:
-        return None if self.directory is None else RecordStore(self.directory).read_key(key)
+        return None if self._store is None else self._store.read_key(key)
 
     def __len__(self) -> int:
         return len(self._runs)
