@@ -47,6 +47,20 @@ class MetricDataset(Dataset):
     def load_item(self, index: int):
         raise NotImplementedError
 
+    def subset(self, indices, split: str | None = None, *, relabel: bool = False) -> "MetricDataset":
+        """The items at ``indices`` as a split of the same kind and transform. With ``relabel`` only the classes
+        present are kept, relabelled 0..n-1 in order (their names follow); else labels and names stay as they are."""
+        indices = torch.as_tensor(indices, dtype=torch.long)
+        targets, names = self.targets[indices], self.class_names
+        if relabel:
+            present = torch.unique(targets)
+            targets = torch.searchsorted(present, targets)
+            names = [self.class_names[c] for c in present.tolist()]
+        return self._with_items(indices, split or self.split, targets, names)
+
+    def _with_items(self, indices: Tensor, split: str, targets: Tensor, class_names: list) -> "MetricDataset":
+        raise NotImplementedError(f"{type(self).__name__} cannot be subset")
+
     def __getitem__(self, index: int):
         x = self.load_item(index)
         if self.transform is not None:
@@ -83,6 +97,9 @@ class TensorSplit(MetricDataset):
         indices = torch.as_tensor(indices, dtype=torch.long)
         return self._as_float(self.data[indices]), self.targets[indices]
 
+    def _with_items(self, indices: Tensor, split: str, targets: Tensor, class_names: list) -> "TensorSplit":
+        return TensorSplit(self.name, split, self.data[indices], targets, class_names, self.transform)
+
     def tensors(self) -> tuple[Tensor, Tensor]:
         """The whole split as (float32 inputs, labels), without the transform: for fast full-split evaluation."""
         return self._as_float(self.data), self.targets
@@ -97,6 +114,10 @@ class ImageFileSplit(MetricDataset):
         self.paths = [Path(p) for p in paths]
         if len(self.paths) != len(self.targets):
             raise ValueError(f"{name}/{split}: {len(self.paths)} images but {len(self.targets)} labels")
+
+    def _with_items(self, indices: Tensor, split: str, targets: Tensor, class_names: list) -> "ImageFileSplit":
+        return ImageFileSplit(self.name, split, [self.paths[i] for i in indices.tolist()], targets, class_names,
+                              self.transform)
 
     def load_item(self, index: int):
         from PIL import Image, UnidentifiedImageError

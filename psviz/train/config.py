@@ -29,6 +29,9 @@ class TrainConfig:
     root: str | None = None
     augment: bool = False
     image_size: int = 224
+    holdout_per_class: int = 0  # seen-class items kept out of training, evaluated as "heldout" (see psviz.data.holdout)
+    train_per_class: int | None = None  # at most this many training items per seen class (None: all)
+    train_classes: int | None = None  # train on a seeded subset of this many seen classes (None: all)
     # model
     model: str = "mlp"
     model_options: dict = field(default_factory=dict)
@@ -93,6 +96,11 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_workers < 0:
             raise ConfigError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.holdout_per_class < 0:
+            raise ConfigError(f"holdout_per_class must be >= 0, got {self.holdout_per_class}")
+        for name in ("train_per_class", "train_classes"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1 or null, got {getattr(self, name)}")
         if self.sampler == "balanced" and self.batch_size % self.samples_per_class:
             raise ConfigError(f"batch_size ({self.batch_size}) must be a multiple of samples_per_class "
                               f"({self.samples_per_class}) with the balanced sampler")

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import data as datasets
+from ..data.holdout import HELDOUT
 from ..synthesis import SynthesisResult, proxy_synthesis
 from .loop import FitResult, _eval_copy, build_datasets, embed
 
@@ -66,26 +67,33 @@ def _subset(n: int, limit: int | None, seed: int) -> list[int] | None:
 
 
 def _plain_splits(config) -> dict[str, list]:
-    """The run's seen split (without training augmentation) and its unseen part(s), as evaluation sees them."""
+    """The run's seen split (its training items, without training augmentation), its unseen part(s) and, when the
+    config holds items out, the held-out seen-class items: as evaluation sees them."""
     train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
     queries, gallery = eval_sets[datasets.UNSEEN]
-    return {datasets.SEEN: [_eval_copy(train_set, queries.transform)],
-            datasets.UNSEEN: [d for d in (queries, gallery) if d is not None]}
+    parts = {datasets.SEEN: [_eval_copy(train_set, queries.transform)],
+             datasets.UNSEEN: [d for d in (queries, gallery) if d is not None]}
+    if HELDOUT in eval_sets:
+        parts[HELDOUT] = [eval_sets[HELDOUT][0]]
+    return parts
 
 
 def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *, max_per_split: int | None = None,
                       seed: int = 0, path: str | Path | None = None) -> EmbeddingExport:
     """Embed the seen and/or unseen split of a trained run (``max_per_split`` draws a seeded subset for big sets).
 
-    For In-Shop, "unseen" means the query and gallery parts together. With ``path`` the export is also saved.
+    For In-Shop, "unseen" means the query and gallery parts together; "heldout" are the seen-class items the run
+    held out of training (``holdout_per_class``). With ``path`` the export is also saved.
     """
     if isinstance(splits, str):
         splits = (splits,)
-    unknown = set(splits) - {datasets.SEEN, datasets.UNSEEN}
+    unknown = set(splits) - {datasets.SEEN, datasets.UNSEEN, HELDOUT}
     if unknown or not splits:
-        raise ValueError(f"splits must be 'seen' and/or 'unseen', got {list(splits)}")
+        raise ValueError(f"splits must be among 'seen', 'unseen' and 'heldout', got {list(splits)}")
     device = next(run.model.parameters()).device
     sources = _plain_splits(run.config)
+    if HELDOUT in splits and HELDOUT not in sources:
+        raise ValueError("splits: this run holds no seen-class items out (config.holdout_per_class is 0)")
     rows, labels, tags, names = [], [], [], {}
     for split in splits:
         for part in sources[split]:
@@ -103,17 +111,23 @@ def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *
 
 
 def synthetic_batch(run: FitResult, *, batch_size: int | None = None, alpha: float | None = None,
-                    mu: float | None = None, seed: int = 0, **synthesis_options) -> SynthesisResult:
+                    mu: float | None = None, seed: int = 0, classes=None, **synthesis_options) -> SynthesisResult:
     """What PS makes on one batch of seen items: real and synthetic embeddings and proxies, with the pairs and λ.
 
-    The batch is a seeded draw of ``batch_size`` seen items (default: the run's), embedded in eval mode; α and μ
-    default to the run's. Pass ``lam=`` or ``partner=`` to fix them (see `psviz.proxy_synthesis`).
+    The batch is a seeded draw of ``batch_size`` seen items (default: the run's), embedded in eval mode; ``classes``
+    (seen labels) draws it from those classes only. α and μ default to the run's. Pass ``lam=`` or ``partner=`` to
+    fix them (see `psviz.proxy_synthesis`).
     """
     config = run.config
     device = next(run.model.parameters()).device
     train_set = _plain_splits(config)[datasets.SEEN][0]
-    n = min(batch_size or config.batch_size, len(train_set))
-    indices = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    pool = torch.arange(len(train_set))
+    if classes is not None:
+        pool = pool[torch.isin(train_set.targets, torch.as_tensor(list(classes), dtype=torch.long))]
+        if len(pool) < 2:
+            raise ValueError(f"classes: the seen split has {len(pool)} items of those classes; a batch needs two")
+    n = min(batch_size or config.batch_size, len(pool))
+    indices = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n]].tolist()
     embeddings, labels = embed(run.model, train_set, device, indices=indices)
     generator = torch.Generator().manual_seed(seed)
     return proxy_synthesis(embeddings, run.loss.proxy_tensor().detach().float().cpu(), labels,

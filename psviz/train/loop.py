@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .. import data as datasets
 from .. import losses, models
+from ..data.holdout import HELDOUT, class_subset, holdout_indices
 from ..evaluate import retrieval_metrics
 from ..synthesis import ProxySynthesis
 from . import distributed
@@ -118,10 +119,22 @@ def build_datasets(config: TrainConfig):
         options["root"] = config.root
     load = lambda split, tf: datasets.load(entry.name, split, transform=tf, **options)  # noqa: E731
     train_set = load(datasets.SEEN, train_tf)
+    if config.train_classes is not None:
+        train_set = train_set.subset(class_subset(train_set.targets, config.train_classes), relabel=True)
+    heldout = None
+    if config.holdout_per_class or config.train_per_class is not None:
+        train_index, held_index = holdout_indices(train_set.targets, config.holdout_per_class,
+                                                  train_limit=config.train_per_class)
+        if config.holdout_per_class:
+            heldout = train_set.subset(held_index, HELDOUT)
+            heldout.transform = eval_tf
+        train_set = train_set.subset(train_index)
     if "query" in entry.splits:
         eval_sets = {"unseen": (load("query", eval_tf), load("gallery", eval_tf))}
     else:
         eval_sets = {"unseen": (load(datasets.UNSEEN, eval_tf), None)}
+    if heldout is not None:  # new images of the seen classes, searched among the training images
+        eval_sets[HELDOUT] = (heldout, _eval_copy(train_set, eval_tf))
     if config.eval_seen:
         eval_sets["seen"] = (_eval_copy(train_set, eval_tf), None)
     return train_set, eval_sets

@@ -10,11 +10,14 @@ from .config import TrainConfig
 
 # settings that do not change what a run learns
 _IGNORED = ("output_dir", "num_workers", "device")
+# keys added after records were first stored: left out at their defaults, so older records keep their keys
+_ADDED = {"holdout_per_class": 0, "train_per_class": None, "train_classes": None}
 
 
 def run_key(config: TrainConfig) -> str:
     """A stable hash of everything in ``config`` that affects the result."""
-    values = {k: v for k, v in config.to_dict().items() if k not in _IGNORED}
+    values = {k: v for k, v in config.to_dict().items()
+              if k not in _IGNORED and not (k in _ADDED and v == _ADDED[k])}
     if not values.get("ps"):  # alpha and mu do nothing without PS: one baseline serves every grid cell
         values.pop("alpha", None)
         values.pop("mu", None)
