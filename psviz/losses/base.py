@@ -13,6 +13,10 @@ from .._checks import (DeferredFlags, check_float_tensor, check_labels_shape, ch
 from ..synthesis import ProxySynthesis, n_synthetic_for
 
 
+def _at_least_float32(x: Tensor) -> Tensor:
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 class ProxyLoss(nn.Module):
     """Base class: holds ``proxies`` [n_classes * proxies_per_class, embedding_dim] and applies Proxy Synthesis.
 
@@ -73,6 +77,12 @@ class ProxyLoss(nn.Module):
         self._check_dim(embeddings)
         embeddings, proxies = self.prepare(embeddings.to(self.proxies.dtype), self.proxy_tensor())
         return self.class_scores(embeddings, proxies)
+
+    @torch.no_grad()
+    def probabilities(self, embeddings: Tensor) -> Tensor:
+        """Softmax [B, n_classes] over the real classes of the scores the loss trains with (margins left out):
+        how confidently the loss assigns each embedding to a seen class (see `psviz.evaluate.unseen_confidence`)."""
+        return torch.softmax(_at_least_float32(self.logits(embeddings)), dim=1)
 
     def compute_loss(self, embeddings: Tensor, proxies: Tensor, labels: Tensor) -> Tensor:
         raise NotImplementedError

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .._checks import check_number
-from .base import ProxyLoss
+from .base import ProxyLoss, _at_least_float32
 
 
 class ProxyAnchorLoss(ProxyLoss):
@@ -28,6 +28,11 @@ class ProxyAnchorLoss(ProxyLoss):
 
     def class_scores(self, embeddings: Tensor, proxies: Tensor) -> Tensor:
         return embeddings @ proxies.T
+
+    @torch.no_grad()
+    def probabilities(self, embeddings: Tensor) -> Tensor:
+        # Proxy-Anchor is no softmax loss; its log-sum-exp terms run at temperature 1/alpha, so that is the scale.
+        return torch.softmax(self.alpha * _at_least_float32(self.logits(embeddings)), dim=1)
 
     def compute_loss(self, embeddings: Tensor, proxies: Tensor, labels: Tensor) -> Tensor:
         cos = embeddings @ proxies.T
