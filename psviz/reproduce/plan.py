@@ -13,6 +13,12 @@ from .. import losses
 from ..train import TrainConfig, preset
 
 ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
+
+
+def _default_regime():
+    from .regime import RegimePlan  # regime builds on this module's budgets and jobs
+
+    return RegimePlan()
 ABLATION_ALPHAS = (0.1, 0.4, 1.0, 2.0)
 ABLATION_MUS = (0.25, 0.5, 1.0, 2.0)
 
@@ -41,8 +47,9 @@ CURVE_EVAL_EVERY = 4
 class Job:
     """One run to do: which part of the reproduction it belongs to, and its config."""
 
-    part: str  # "small", "curves" or "ablation"
+    part: str  # "small", "curves", "ablation", "sweep" or "regime"
     config: TrainConfig
+    measures: bool = False  # also store `psviz.train.mechanism_measures` of the trained run
 
     @property
     def label(self) -> str:
@@ -66,14 +73,18 @@ class Plan:
     ablation_loss: str = "norm_softmax"
     ablation_alphas: tuple = ABLATION_ALPHAS
     ablation_mus: tuple = ABLATION_MUS
+    regime: object = field(default_factory=lambda: _default_regime())  # a psviz.reproduce.regime.RegimePlan
 
     @classmethod
     def tiny(cls, dataset: str = "digits", seeds=(0,), **changes) -> "Plan":
         """One seed, one epoch, one dataset, a 2 × 2 ablation: the pipeline end to end in seconds (for tests)."""
+        from .regime import RegimePlan
+
         budget = dict(SMALL_BUDGETS[dataset], epochs=1, eval_every=1)
         plan = cls(budgets={dataset: budget}, seeds={dataset: tuple(seeds)}, curve_dataset=dataset, curve_epochs=2,
                    curve_eval_every=1,
-                   ablation_dataset=dataset, ablation_alphas=(0.4, 2.0), ablation_mus=(0.5, 1.0))
+                   ablation_dataset=dataset, ablation_alphas=(0.4, 2.0), ablation_mus=(0.5, 1.0),
+                   regime=RegimePlan.tiny())
         return replace(plan, **changes)
 
     def __post_init__(self):
@@ -117,10 +128,13 @@ class Plan:
         return jobs
 
     def jobs(self, parts=("curves", "small", "ablation")) -> list[Job]:
-        make = {"small": self.small_jobs, "curves": self.curve_jobs, "ablation": self.ablation_jobs}
+        """The jobs of fixed parts ("sweep" included; "regime" depends on the sweep's results: see
+        `psviz.reproduce.regime.select`)."""
+        make = {"small": self.small_jobs, "curves": self.curve_jobs, "ablation": self.ablation_jobs,
+                "sweep": self.regime.sweep_jobs}
         bad = [p for p in parts if p not in make]
         if bad:
-            raise ValueError(f"parts: unknown {bad}; choose from {list(make)}")
+            raise ValueError(f"parts: unknown {bad}; choose from {[*make, 'regime']}")
         return [job for part in parts for job in make[part]()]
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .plan import ALPHA, MU, Plan
+from .regime_report import RegimeResults, collect_regime, regime_markdown, write_regime_figures
 from .runner import unique
 from .stats import METRICS, ablation_cells, compare, curve_summary, curves_frame, runs_frame
 
@@ -34,6 +35,7 @@ class SmallResults:
     stored: int
     curve_seconds: float = 0.0
     missing: dict = field(default_factory=dict)
+    regime: RegimeResults | None = None
 
 
 def collect(plan: Plan, directory: str | Path) -> SmallResults:
@@ -46,6 +48,7 @@ def collect(plan: Plan, directory: str | Path) -> SmallResults:
         records = [stored[run_key(job.config)] for job in jobs]
         found[part] = [r for r in records if r is not None]
         missing[part] = sum(r is None for r in records)
+    regime = collect_regime(plan.regime.with_datasets(_regime_datasets(plan)), store.read)
     runs = runs_frame(found["small"])
     curves = curves_frame(found["curves"])
     ablation_runs = runs_frame(found["ablation"])
@@ -54,8 +57,14 @@ def collect(plan: Plan, directory: str | Path) -> SmallResults:
         curves=curves, curve_summary=curve_summary(curves) if len(curves) else pd.DataFrame(),
         ablation_runs=ablation_runs,
         ablation=ablation_cells(ablation_runs) if len(ablation_runs) else pd.DataFrame(),
-        planned=len(stored), stored=sum(r is not None for r in stored.values()),
-        curve_seconds=sum(r.get("seconds", 0.0) for r in found["curves"]), missing=missing)
+        planned=len(stored) + regime.planned, stored=sum(r is not None for r in stored.values()) + regime.stored,
+        curve_seconds=sum(r.get("seconds", 0.0) for r in found["curves"]),
+        missing={**missing, "sweep and regime": regime.planned - regime.stored}, regime=regime)
+
+
+def _regime_datasets(plan: Plan) -> list[str]:
+    """The regime's datasets that this plan covers: the toy always, others when the plan has their budget."""
+    return [d for d in plan.regime.candidates if d == "toy" or d in plan.budgets]
 
 
 def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
@@ -87,6 +96,8 @@ def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict
         fig = ablation_heatmap(frame, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
                                backend="matplotlib")
         written["ablation"] = save_figure(fig, images / "reproduce_ablation.png")
+    if results.regime is not None:
+        written["regime"] = write_regime_figures(results.regime, images)
     return written
 
 
@@ -300,6 +311,8 @@ def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_fo
         out += [f"![alpha x mu heatmap]({_relative(figures['ablation'], doc)})", ""]
     if len(results.ablation_runs):
         out += [_ablation_text(results), "", _ablation_table(results), ""]
+    if results.regime is not None and results.regime.selection:
+        out += [regime_markdown(results.regime, plan.regime, doc, figures.get("regime", {})), ""]
     out += [full_scale_section(csv_folder.parent), ""]
     return "\n".join(out)
 

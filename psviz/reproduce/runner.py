@@ -5,13 +5,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from dataclasses import replace
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..train import TrainConfig, fit
+from ..train import TrainConfig, fit, mechanism_measures
 from ..train.records import RecordStore, run_key, run_record
 from .plan import Job
 
@@ -22,27 +23,37 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def train_one(config_values: dict, directory: str) -> dict:
-    """Train one config (no checkpoints: a run is short, and an unfinished one is simply redone) and store it."""
+def train_one(config_values: dict, directory: str, measures: bool = False) -> dict:
+    """Train one config (no checkpoints: a run is short, and an unfinished one is simply redone) and store it,
+    with its mechanism measures when asked (`psviz.train.mechanism_measures`, seconds not counted in the run's)."""
     config = TrainConfig.from_dict(config_values)
     started = time.perf_counter()
     result = fit(config.replace(output_dir=None), progress=False)
     if result.interrupted:
         raise KeyboardInterrupt
-    record = run_record(config, result.history, seconds=time.perf_counter() - started)
+    extra = {"seconds": time.perf_counter() - started}
+    if measures:
+        extra["measures"] = mechanism_measures(result, seed=config.seed)
+    record = run_record(config, result.history, **extra)
     RecordStore(directory).write(config, record)
     return record
 
 
+def _stored(store: RecordStore, job: Job) -> bool:
+    record = store.read(job.config)
+    return record is not None and (not job.measures or "measures" in record)
+
+
 def unique(jobs: list[Job]) -> list[Job]:
     """Jobs with distinct configs (the ablation's baseline is also the small table's), first occurrence kept."""
-    seen, out = set(), []
+    first: dict[str, Job] = {}
     for job in jobs:
         key = run_key(job.config)
-        if key not in seen:
-            seen.add(key)
-            out.append(job)
-    return out
+        if key not in first:
+            first[key] = job
+        elif job.measures and not first[key].measures:  # one run serves both: keep the measures
+            first[key] = replace(first[key], measures=True)
+    return list(first.values())
 
 
 def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = None, threads: int = 1,
@@ -54,7 +65,7 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
     """
     store = RecordStore(directory)
     distinct = unique(jobs)
-    todo = [job for job in distinct if not store.has(job.config)]
+    todo = [job for job in distinct if not _stored(store, job)]
     counts = {"done": 0, "skipped": len(distinct) - len(todo), "failed": 0}
     if not todo:
         return counts
@@ -70,7 +81,7 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
         while queue or pending:
             while queue and len(pending) < workers:
                 job = queue.pop(0)
-                pending[pool.submit(train_one, job.config.to_dict(), str(directory))] = job
+                pending[pool.submit(train_one, job.config.to_dict(), str(directory), job.measures)] = job
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = pending.pop(future)

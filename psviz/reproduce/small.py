@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..train.records import RecordStore
 from .plan import Plan
+from .regime import select
 from .report import SmallResults, results_store, write_report
 from .runner import run_jobs
 
-PARTS = ("curves", "small", "ablation")
+PARTS = ("curves", "small", "ablation", "sweep", "regime")
 
 
 def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str | Path = "results/small",
@@ -26,9 +28,20 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
         missing = unavailable(plan)
         for name, reason in missing.items():
             print(f"skipping {name}: {reason}", flush=True)
-        jobs = [job for job in plan.jobs(tuple(parts)) if job.config.dataset not in missing]
-        counts = run_jobs(jobs, results_store(Path(results_dir)), workers=workers, threads=threads,
-                          progress=progress)
+        store = results_store(Path(results_dir))
+        fixed = tuple(p for p in parts if p != "regime")
+        jobs = [job for job in plan.jobs(fixed) if job.config.dataset not in missing]
+        counts = run_jobs(jobs, store, workers=workers, threads=threads, progress=progress)
+        if "regime" in parts:  # the regime is chosen from the stored sweep, baseline runs only
+            chosen = {}
+            for dataset, (verdicts, candidate, complete) in select(plan.regime, RecordStore(store).read).items():
+                chosen[dataset] = candidate
+                what = (f"chose '{candidate.name}'" if candidate is not None else
+                        "no candidate overfits" if complete else "sweep incomplete: run --parts sweep first")
+                print(f"regime on {dataset}: {what} ({len(verdicts)} candidates judged)", flush=True)
+            more = run_jobs(plan.regime.regime_jobs(chosen), store, workers=workers, threads=threads,
+                            progress=progress)
+            counts = {k: counts[k] + more[k] for k in counts}
         print(f"runs: {counts['done']} trained, {counts['skipped']} already stored, {counts['failed']} failed "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
     results = write_report(plan, results_dir=results_dir, doc=doc, images=images, command=command)

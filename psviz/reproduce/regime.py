@@ -1,0 +1,249 @@
+"""The search for a fair overfitting regime: candidate settings, a criterion on the baseline alone, and the choice.
+
+The rule, fixed before any PS run of these settings was trained:
+
+* every candidate trains the **baseline only**, with its dataset's `SWEEP_SEEDS`, evaluating the unseen classes and
+  held-out items of the seen classes (`holdout_per_class`) every few epochs;
+* each seed's curves are smoothed over `WINDOW` consecutive evaluations (noise between evaluations is no peak);
+* the baseline *overfits the seen classes* when (1) the mean smoothed unseen MAP@R peaks before the last window and
+  falls from there to the last window by at least `MIN_DROP` points, more than twice its standard error over seeds,
+  and (2) the held-out-seen-minus-unseen MAP@R gap grows over the same epochs by at least `MIN_GAP_GROWTH` points,
+  more than twice its standard error, with a positive least-squares slope of the mean gap after the peak, and
+  (3) the result is reproducible: the smoothed unseen MAP@R at the end varies by at most `MAX_SEED_STD` points
+  (sample std) across seeds, so that one seed of a demo shows what the others do;
+* the regime is the **first candidate in the listed order** that overfits (each list runs from the mildest change of
+  the starting budget to the strongest); PS is then trained there, with `REGIME_SEEDS`, and reported whatever it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..train import TrainConfig, preset
+from .plan import ALPHA, MU, Job, glyphs_budget
+
+MIN_DROP = 0.5  # points of unseen MAP@R lost from the peak to the end
+MIN_GAP_GROWTH = 0.5  # points the held-out-minus-unseen gap gains from the peak to the end
+WINDOW = 3  # evaluations averaged before looking for the peak
+MAX_SEED_STD = 5.0  # points: the spread over seeds of the final unseen MAP@R that still makes a setting reproducible
+SWEEP_SEEDS = {"glyphs": (0, 1, 2), "toy": (0, 1, 2, 3, 4)}
+REGIME_SEEDS = {"glyphs": (0, 1, 2, 3, 4), "toy": (0, 1, 2, 3, 4)}
+HOLDOUT = 2  # held-out items per seen class (glyphs classes have at least 8 images)
+TOY_HOLDOUT = 20  # of the toy's 100 points per class
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One setting the sweep tries: a name, a budget (a preset and changes, as in `plan.SMALL_BUDGETS`) and a line
+    on what it changes."""
+
+    name: str
+    budget: dict
+    note: str
+
+
+def _glyphs(epochs: int, **changes) -> dict:
+    budget = glyphs_budget(epochs)
+    budget.update(eval_every=4, holdout_per_class=HOLDOUT, **changes)
+    return budget
+
+
+# The table's glyphs model (an MLP on raw pixels, no augmentation), changed a little more at each step. Each run fits
+# in about 3 minutes on 2 CPU cores.
+GLYPHS_CANDIDATES = (
+    Candidate("longer", _glyphs(48), "the table's budget trained about 10 times longer (48 epochs)"),
+    Candidate("fewer-fonts", _glyphs(80, train_per_class=4),
+              "4 training images per seen class instead of about 10, 80 epochs"),
+    Candidate("higher-lr", _glyphs(40, lr=3e-3), "learning rate 3e-3 instead of 1e-3, 40 epochs"),
+    Candidate("fewer-fonts-higher-lr", _glyphs(80, train_per_class=4, lr=3e-3),
+              "4 training images per seen class and learning rate 3e-3, 80 epochs"),
+)
+
+
+def _toy(n_classes: int, embedding_dim: int, batch_size: int) -> dict:
+    # Every setting of the toy preset is spelled out, so changing the preset later does not change these runs.
+    return dict(preset="toy", dataset_options={"n_classes": n_classes}, model="mlp",
+                model_options={"hidden": [64, 64]}, embedding_dim=embedding_dim, batch_size=batch_size, lr=1e-2,
+                epochs=60, eval_every=2, ks=[1, 2, 4], holdout_per_class=TOY_HOLDOUT)
+
+
+TOY_DEFAULT = Candidate("toy-8-2d-64", _toy(8, 2, 64), "the toy as it was: 4 seen classes, 2-D embedding, batch 64")
+# Toy settings to choose the toy's defaults from, again mildest change first: more classes, then a 3-D embedding,
+# then smaller batches (fewer synthetic classes a batch per real class).
+TOY_CANDIDATES = (
+    TOY_DEFAULT,
+    Candidate("toy-16-2d-64", _toy(16, 2, 64), "8 seen classes, 2-D embedding, batch 64"),
+    Candidate("toy-8-3d-64", _toy(8, 3, 64), "4 seen classes, 3-D embedding, batch 64"),
+    Candidate("toy-16-3d-64", _toy(16, 3, 64), "8 seen classes, 3-D embedding, batch 64"),
+    Candidate("toy-24-3d-64", _toy(24, 3, 64), "12 seen classes, 3-D embedding, batch 64"),
+    Candidate("toy-16-3d-32", _toy(16, 3, 32), "8 seen classes, 3-D embedding, batch 32"),
+    Candidate("toy-24-3d-32", _toy(24, 3, 32), "12 seen classes, 3-D embedding, batch 32"),
+)
+
+CANDIDATES = {"glyphs": GLYPHS_CANDIDATES, "toy": TOY_CANDIDATES}
+
+
+@dataclass
+class Verdict:
+    """What the criterion found on one candidate's baseline curves (smoothed, over the sweep's seeds)."""
+
+    candidate: str
+    n_seeds: int
+    peak_epoch: int  # the centre epoch of the peak window
+    last_epoch: int  # the centre epoch of the last window
+    peak: float
+    last: float
+    drop_se: float
+    gap_at_peak: float
+    gap_at_end: float
+    gap_growth_se: float
+    gap_slope: float
+    end_std: float = float("nan")
+    reasons: list = field(default_factory=list)
+
+    @property
+    def drop(self) -> float:
+        return self.peak - self.last
+
+    @property
+    def gap_growth(self) -> float:
+        return self.gap_at_end - self.gap_at_peak
+
+    @property
+    def overfits(self) -> bool:
+        return not self.reasons
+
+
+def seed_curves(records: list[dict], metric: str = "map@r") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs [E], unseen [S, E], held-out [S, E]): ``metric`` in percent per record (seed), at the epochs every
+    record evaluated on both unseen and held-out items."""
+    per_run = [{row["epoch"]: row for row in r["history"]
+                if f"unseen/{metric}" in row and f"heldout/{metric}" in row} for r in records]
+    if not per_run:
+        raise ValueError("no records to judge")
+    epochs = sorted(set.intersection(*(set(rows) for rows in per_run)))
+    if not epochs:
+        raise ValueError("the records share no epoch evaluated on both unseen and held-out items")
+    unseen = np.array([[100 * rows[e][f"unseen/{metric}"] for e in epochs] for rows in per_run])
+    heldout = np.array([[100 * rows[e][f"heldout/{metric}"] for e in epochs] for rows in per_run])
+    return np.array(epochs), unseen, heldout
+
+
+def smooth(values: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """Moving average over the last axis ('valid': E - window + 1 points); no smoothing with fewer points."""
+    if values.shape[-1] < window or window <= 1:
+        return values
+    kernel = np.ones(window) / window
+    return np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="valid"), -1, values)
+
+
+def _se(values: np.ndarray) -> float:
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def judge(name: str, records: list[dict], window: int = WINDOW) -> Verdict:
+    """Apply the criterion (module docstring) to one candidate's baseline records, one per seed."""
+    if any(r["config"]["ps"] for r in records):
+        raise ValueError("the criterion looks at the baseline alone; a PS record was passed")
+    epochs, unseen, heldout = seed_curves(records)
+    centres, unseen, gap = smooth(epochs[None].astype(float))[0], smooth(unseen), smooth(heldout - unseen)
+    peak, last = int(np.argmax(unseen.mean(axis=0))), unseen.shape[1] - 1
+    drops, growths = unseen[:, peak] - unseen[:, last], gap[:, last] - gap[:, peak]
+    mean_gap = gap.mean(axis=0)
+    slope = float(np.polyfit(centres[peak:], mean_gap[peak:], 1)[0]) if last - peak >= 1 else float("nan")
+    verdict = Verdict(name, len(records), int(round(centres[peak])), int(round(centres[last])),
+                      float(unseen[:, peak].mean()), float(unseen[:, last].mean()), _se(drops),
+                      float(gap[:, peak].mean()), float(gap[:, last].mean()), _se(growths), slope,
+                      float(unseen[:, last].std(ddof=1)) if len(records) > 1 else float("nan"))
+    if not verdict.end_std <= MAX_SEED_STD:
+        verdict.reasons.append(f"the final unseen MAP@R varies by {verdict.end_std:.2f} points across seeds "
+                               f"(sample std; needs ≤ {MAX_SEED_STD:g})")
+    if peak == last:
+        verdict.reasons.append("unseen MAP@R is highest at the end")
+        return verdict
+    if verdict.drop < MIN_DROP or not verdict.drop > 2 * verdict.drop_se:
+        verdict.reasons.append(f"unseen MAP@R falls {verdict.drop:.2f} ± {verdict.drop_se:.2f} (SE) points after "
+                               f"its peak; needs ≥ {MIN_DROP} and more than 2 SE")
+    if verdict.gap_growth < MIN_GAP_GROWTH or not verdict.gap_growth > 2 * verdict.gap_growth_se or not slope > 0:
+        verdict.reasons.append(f"the gap grows {verdict.gap_growth:+.2f} ± {verdict.gap_growth_se:.2f} (SE) points "
+                               f"after the peak, slope {slope:+.3f} a epoch; needs ≥ {MIN_GAP_GROWTH}, more than "
+                               f"2 SE and a positive slope")
+    return verdict
+
+
+def choose(verdicts: list[Verdict]) -> Verdict | None:
+    """The first candidate (in the listed order) whose baseline overfits, or None."""
+    return next((v for v in verdicts if v.overfits), None)
+
+
+@dataclass
+class RegimePlan:
+    """What the regime part trains: the candidates per dataset and their seeds, and which settings are also trained
+    with PS only to explain a result (the old toy default). ``tiny()`` is the same at a test-sized budget."""
+
+    candidates: dict = field(default_factory=lambda: dict(CANDIDATES))
+    sweep_seeds: dict = field(default_factory=lambda: dict(SWEEP_SEEDS))
+    regime_seeds: dict = field(default_factory=lambda: dict(REGIME_SEEDS))
+    explain: tuple = (("toy", TOY_DEFAULT),)
+    loss: str = "norm_softmax"
+
+    @classmethod
+    def tiny(cls) -> "RegimePlan":
+        """Two toy candidates, 6 epochs, two seeds: the regime pipeline end to end in seconds (for tests)."""
+        small = tuple(Candidate(c.name, {**c.budget, "epochs": 6, "eval_every": 1}, c.note) for c in TOY_CANDIDATES[:2])
+        return cls(candidates={"toy": small}, sweep_seeds={"toy": (0, 1)}, regime_seeds={"toy": (0, 1)},
+                   explain=(("toy", small[0]),))
+
+    def config(self, candidate: Candidate, ps: bool, seed: int) -> TrainConfig:
+        budget = dict(candidate.budget)
+        return preset(budget.pop("preset"), loss=self.loss, ps=ps, alpha=ALPHA, mu=MU, seed=seed, **budget)
+
+    def sweep_jobs(self) -> list[Job]:
+        """Every candidate's baseline, for each sweep seed (with the mechanism measures at the end)."""
+        return [Job("sweep", self.config(c, False, seed), measures=True)
+                for dataset, candidates in self.candidates.items() for c in candidates
+                for seed in self.sweep_seeds[dataset]]
+
+    def arm_jobs(self, dataset: str, candidate: Candidate) -> list[Job]:
+        return [Job("regime", self.config(candidate, ps, seed), measures=True)
+                for seed in self.regime_seeds[dataset] for ps in (False, True)]
+
+    def regime_jobs(self, chosen: dict) -> list[Job]:
+        """Baseline and PS over the regime seeds at each dataset's chosen candidate, and at the explained ones."""
+        jobs = [job for dataset, candidate in chosen.items() if candidate is not None
+                for job in self.arm_jobs(dataset, candidate)]
+        return jobs + [job for dataset, candidate in self.explain if dataset in self.candidates
+                       for job in self.arm_jobs(dataset, candidate)]
+
+    def with_datasets(self, datasets) -> "RegimePlan":
+        keep = [d for d in self.candidates if d in set(datasets)]
+        return replace(self, candidates={d: self.candidates[d] for d in keep},
+                       explain=tuple((d, c) for d, c in self.explain if d in keep))
+
+
+def select(plan: RegimePlan, read) -> dict:
+    """Per dataset: (verdicts in candidate order, the chosen candidate or None, whether every sweep run is stored).
+
+    ``read(config)`` returns a stored record or None (a `RecordStore`'s ``read``). A candidate with missing runs is
+    judged only once all its seeds are stored; no candidate is chosen past one that is incomplete.
+    """
+    out = {}
+    for dataset, candidates in plan.candidates.items():
+        verdicts, chosen, complete = [], None, True
+        for candidate in candidates:
+            records = [read(plan.config(candidate, False, seed)) for seed in plan.sweep_seeds[dataset]]
+            if any(r is None for r in records):
+                complete = False
+                break
+            verdicts.append(judge(candidate.name, records))
+            if verdicts[-1].overfits:
+                chosen = candidate
+                break
+        out[dataset] = (verdicts, chosen, complete)
+    return out
+
+
+__all__ = ["CANDIDATES", "Candidate", "RegimePlan", "select", "GLYPHS_CANDIDATES", "HOLDOUT", "MAX_SEED_STD", "MIN_DROP", "MIN_GAP_GROWTH", "REGIME_SEEDS",
+           "SWEEP_SEEDS", "TOY_CANDIDATES", "TOY_DEFAULT", "Verdict", "WINDOW", "choose", "judge", "seed_curves", "smooth"]
