@@ -8,8 +8,11 @@ from .ablation import ablation_heatmap, summarise_grid
 from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
+from .density import synthetic_density
 from .files import save_figure
+from .gap import generalisation_gap
 from .gallery import retrieval_gallery
+from .landscape import confidence_landscape
 from .reproduction import length_curves
 from .report import prepare_report, report_figures, write_report
 from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
@@ -26,8 +29,10 @@ __all__ = [
     "beta_density",
     "boundary_view",
     "class_colour",
+    "confidence_landscape",
     "decision_boundaries",
     "difference_table",
+    "generalisation_gap",
     "length_curves",
     "metrics_table",
     "prepare_report",
@@ -37,6 +42,7 @@ __all__ = [
     "save_figure",
     "set_lambda",
     "summarise_grid",
+    "synthetic_density",
     "synthetic_embeddings",
     "training_curves",
     "umap_project",

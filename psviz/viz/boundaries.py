@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..evaluate.geometry import boundary_measures
+from ..evaluate.smoothness import boundary_smoothness
 from ..train.export import _plain_splits, export_embeddings
 from ..train.loop import FitResult
 from ._space import sphere_grid
@@ -46,6 +47,7 @@ class BoundaryView:
     proxy_labels: np.ndarray | None
     class_names: dict
     measures: dict = field(default_factory=dict)
+    confidence: np.ndarray | None = None  # the winner's softmax probability at each grid point, shaped as winner
 
     @property
     def n_seen(self) -> int:
@@ -54,12 +56,19 @@ class BoundaryView:
 
 def _winners(run: FitResult, embeddings: torch.Tensor) -> torch.Tensor:
     """The seen class each embedding is scored highest for, by the loss's own class scores (margins left out)."""
+    return _scored(run, embeddings)[0]
+
+
+def _scored(run: FitResult, embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(winning seen class, its softmax probability) of each embedding, by the loss's own scores."""
     loss = run.loss
     device = loss.proxies.device
-    out = []
+    winners, confidence = [], []
     for chunk in embeddings.split(8192):
-        out.append(loss.logits(chunk.to(device, loss.proxies.dtype)).argmax(dim=1).cpu())
-    return torch.cat(out)
+        top = loss.probabilities(chunk.to(device, loss.proxies.dtype)).max(dim=1)
+        winners.append(top.indices.cpu())
+        confidence.append(top.values.float().cpu())
+    return torch.cat(winners), torch.cat(confidence)
 
 
 def _subsample(n: int, limit: int | None, seed: int) -> np.ndarray:
@@ -81,9 +90,12 @@ def boundary_view(run: FitResult, *, space: str = "embedding", name: str = "", r
     dim = run.config.embedding_dim
     export = export_embeddings(run)
     unseen_e, unseen_y = export.part(datasets.UNSEEN)
-    regions = _winners(run, unseen_e)
+    regions, unseen_top = _scored(run, unseen_e)
     proxies = run.loss.proxy_tensor().detach().float().cpu()
     measures = boundary_measures(proxies, unseen_e, unseen_y, regions=regions)
+    if run.loss.normalize:  # the smoothness of an unnormalised loss depends on a length the grid does not have
+        measures.update(boundary_smoothness(run.loss))
+    measures["unseen_confidence"] = float(unseen_top.mean())
     keep = _subsample(len(export.labels), max_points, seed)
     names = export.class_names
     proxies_flat = F.normalize(proxies.reshape(-1, dim), dim=-1).numpy()
@@ -93,19 +105,20 @@ def boundary_view(run: FitResult, *, space: str = "embedding", name: str = "", r
     if dim == 2:
         angles = np.linspace(-np.pi, np.pi, resolution or 1440, endpoint=False)
         directions = torch.from_numpy(np.stack([np.cos(angles), np.sin(angles)], 1)).float()
-        winner = _winners(run, directions).numpy()
+        winner, confidence = (t.numpy() for t in _scored(run, directions))
         kind, grid = "circle", angles
     elif dim == 3:
         n = resolution or 90
         x, y, z = sphere_grid(n, 2 * n)
         grid = np.stack([x, y, z], axis=-1)
-        winner = _winners(run, torch.from_numpy(grid.reshape(-1, 3)).float()).numpy().reshape(x.shape)
+        winner, confidence = (t.numpy().reshape(x.shape)
+                              for t in _scored(run, torch.from_numpy(grid.reshape(-1, 3)).float()))
         kind = "sphere"
     else:
         raise ValueError(f"space='embedding' draws 2-D or 3-D embeddings; this run's embedding_dim is {dim} "
                          f"(use psviz.viz.umap_seen_unseen for higher dimensions)")
     return BoundaryView(name, kind, grid, winner, export.embeddings[keep].numpy(), export.labels[keep].numpy(),
-                        export.splits[keep], proxies_flat, proxy_labels, names, measures)
+                        export.splits[keep], proxies_flat, proxy_labels, names, measures, confidence)
 
 
 def _input_view(run, name, resolution, names, measures, keep) -> BoundaryView:
@@ -129,10 +142,10 @@ def _input_view(run, name, resolution, names, measures, keep) -> BoundaryView:
     with torch.no_grad():
         embedded = torch.cat([model(chunk.to(device)).float().cpu() for chunk in grid.split(8192)])
     model.train(was_training)
-    winner = _winners(run, embedded).numpy().reshape(resolution, resolution)
+    winner, confidence = (t.numpy().reshape(resolution, resolution) for t in _scored(run, embedded))
     keep = keep[keep < len(points)]
     return BoundaryView(name, "input", (xs, ys), winner, points[keep], labels[keep], splits[keep], None, None,
-                        names, measures)
+                        names, measures, confidence)
 
 
 def measures_caption(view: BoundaryView) -> str:

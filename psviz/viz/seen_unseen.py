@@ -102,7 +102,7 @@ def _key(arrays: dict, settings: dict) -> str:
 
 
 def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | None,
-               proxy_classes=None) -> tuple[dict, dict]:
+               proxy_classes=None, cloud=None) -> tuple[dict, dict]:
     extras, labels = {}, {}
     for item in overlay:
         if item not in OVERLAYS:
@@ -126,17 +126,26 @@ def _extras_of(export: EmbeddingExport, overlay, synthetic: SynthesisResult | No
         extras["synthetic_proxies"] = syn_proxies.reshape(-1, syn_proxies.shape[-1])
         labels["synthetic_proxies"] = np.repeat(np.arange(synthetic.n_synthetic),
                                                 syn_proxies.shape[1] if syn_proxies.dim() == 3 else 1)
+    if cloud is not None:
+        cloud = torch.as_tensor(cloud)
+        if cloud.dim() != 2 or cloud.shape[1] != export.embeddings.shape[1]:
+            raise ValueError(f"cloud must be synthetic points [S, {export.embeddings.shape[1]}], got shape "
+                             f"{tuple(cloud.shape)}")
+        extras["synthetic_cloud"] = cloud
+        labels["synthetic_cloud"] = np.arange(len(cloud))
     return ({k: torch.nn.functional.normalize(v.detach().float().cpu(), dim=-1).numpy() for k, v in extras.items()},
             labels)
 
 
 def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("proxies",),
-                 synthetic: SynthesisResult | None = None, proxy_classes=None, n_neighbors: int = 15,
+                 synthetic: SynthesisResult | None = None, proxy_classes=None, cloud=None, n_neighbors: int = 15,
                  min_dist: float = 0.1, seed: int = 0, cache: UMAPCache | None = UMAP_CACHE) -> UMAPProjection:
     """Fit UMAP on the seen rows (``fit_on="seen"``: unseen rows are placed by the fitted map's ``transform``, as a
     new class would be) or on all rows (``"both"``), and place proxies / a PS batch (``synthetic``) the same way.
 
-    ``proxy_classes`` limits the overlaid proxies to those seen classes (for data with many classes).
+    ``proxy_classes`` limits the overlaid proxies to those seen classes (for data with many classes). ``cloud``
+    ([S, d] synthetic embeddings, e.g. `psviz.train.synthetic_points`) is placed too, as extra "synthetic_cloud",
+    for `psviz.viz.synthetic_density`.
     Results are cached by a hash of the inputs and settings; pass ``cache=None`` to recompute.
     """
     if not isinstance(export, EmbeddingExport):
@@ -149,7 +158,7 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
     if fit_mask.sum() <= n_neighbors:
         raise ValueError(f"UMAP needs more than n_neighbors={n_neighbors} rows to fit on, the export has "
                          f"{int(fit_mask.sum())} ({fit_on})")
-    extras, extra_labels = _extras_of(export, overlay, synthetic, proxy_classes)
+    extras, extra_labels = _extras_of(export, overlay, synthetic, proxy_classes, cloud)
     settings = dict(fit_on=fit_on, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, version=1)
     key = _key({"rows": rows, "splits": splits, **{f"extra_{k}": v for k, v in extras.items()}}, settings)
     layout = cache.get(key) if cache is not None else None

@@ -13,9 +13,10 @@ from matplotlib import colors as mcolors
 
 BACKENDS = ("plotly", "matplotlib")
 
-# Plotly's Dark24 then Light24 orders: distinct neighbours first, repeated once the classes outnumber them.
+# Plotly's Dark24 then Light24 orders: distinct neighbours first, repeated once the classes outnumber them. Dark24's
+# near-black is left out: it reads as the dark grey of synthetic points.
 _PALETTE = (
-    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B", "#511CFB",
+    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#B68100", "#750D86", "#EB663B", "#511CFB",
     "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE", "#862A16", "#A777F1", "#620042", "#1616A7",
     "#DA60CA", "#6C4516", "#0D2A63", "#AF0038", "#FD3216", "#00FE35", "#6A76FC", "#FED4C4", "#FE00CE", "#0DF9FF",
     "#F6F926", "#FF9616", "#479B55", "#EEA6FB", "#DC587D", "#D626FF", "#6E899C", "#00B5F7", "#B68E00", "#C9FBE5",
@@ -64,11 +65,20 @@ def class_colours(labels, split: str = "seen", n_seen: int = 0) -> list[str]:
     return [class_colour(int(label), split, n_seen) for label in np.asarray(labels).reshape(-1)]
 
 
+# The two arms of every comparison keep one colour in every figure (other run names take the class palette).
+ARM_COLOURS = {"baseline": "#5C5C5C", "with PS": "#2E91E5"}
+
+
+def arm_colour(name: str, index: int = 0) -> str:
+    """The colour of a compared run: grey for "baseline", blue for "with PS", else the palette by position."""
+    return ARM_COLOURS.get(str(name), _PALETTE[index % len(_PALETTE)])
+
+
 def rgba(colour: str, alpha: float) -> str:
     """A CSS rgba() string of ``colour`` with opacity ``alpha`` (plotly's fills and region shading)."""
     r, g, b, _ = mcolors.to_rgba(colour)
     return f"rgba({round(255 * r)}, {round(255 * g)}, {round(255 * b)}, {alpha:g})"
 
 
-__all__ = ["BACKENDS", "LINK_COLOUR", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour",
+__all__ = ["ARM_COLOURS", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour",
            "class_colours", "rgba"]

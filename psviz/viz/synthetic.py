@@ -49,11 +49,41 @@ def _check_result(result) -> SynthesisResult:
     return result
 
 
-def display_space(result: SynthesisResult, projection: str = "auto") -> Space:
-    """The circle, sphere or PCA plane (fitted on the batch's real embeddings and proxies) a batch is drawn in."""
+PROXY_MODES = ("auto", "all", "batch")
+MANY_PROXIES = 60  # above this many classes, "auto" draws only the proxies of the batch's classes
+
+
+def drawn_classes(result: SynthesisResult, proxies: str = "auto") -> np.ndarray | None:
+    """The real classes whose proxies are drawn: None for all, else the batch's own classes."""
+    if proxies not in PROXY_MODES:
+        raise ValueError(f"proxies must be one of {', '.join(PROXY_MODES)}, got {proxies!r}")
+    if proxies == "all" or (proxies == "auto" and result.n_classes <= MANY_PROXIES):
+        return None
+    return np.unique(result.labels[: result.n_real].cpu().numpy())
+
+
+def display_space(result: SynthesisResult, projection: str = "auto", proxies: str = "auto") -> Space:
+    """The circle, sphere or PCA plane (fitted on the batch's real embeddings and drawn proxies) a batch is drawn in."""
     real = result.embeddings[: result.n_real]
-    proxies, _ = _flat_proxies(result.proxies[: result.n_classes])
-    return Space(projection, real.shape[1], torch.cat([real, proxies]).detach().float().cpu())
+    rows, owner = _flat_proxies(result.proxies[: result.n_classes])
+    classes = drawn_classes(result, proxies)
+    if classes is not None:
+        rows = rows[torch.as_tensor(np.isin(owner, classes))]
+    return Space(projection, real.shape[1], torch.cat([real, rows]).detach().float().cpu())
+
+
+def subtitle(result: SynthesisResult, proxies: str = "auto") -> str:
+    """What the figure shows, with λ, and a warning when λ sits near 0 or 1."""
+    classes = drawn_classes(result, proxies)
+    shown = result.n_classes if classes is None else len(classes)
+    text = (f"{result.n_real} real embeddings, {shown} proxies, {result.n_synthetic} synthetic classes, "
+            f"λ = {result.lam:.2f}")
+    if classes is not None:
+        text += f" · only the batch's own classes' proxies are drawn ({result.n_classes - shown:,} others left out)"
+    if result.n_synthetic and min(result.lam, 1 - result.lam) < 0.1:
+        text += (f"<br>λ = {result.lam:.2f} is near {round(result.lam):d}: each synthetic point sits almost on one of "
+                 f"its two sources (drag λ to see the mixing paths)")
+    return text
 
 
 def synthetic_points(result: SynthesisResult, space: Space, names: list[str]) -> tuple[_Points, _Points]:
@@ -69,11 +99,16 @@ def synthetic_points(result: SynthesisResult, space: Space, names: list[str]) ->
                                                 for i in owner]))
 
 
-def _real_points(result: SynthesisResult, space: Space, names: list[str]) -> tuple[_Points, _Points]:
+def _real_points(result: SynthesisResult, space: Space, names: list[str],
+                 proxies_mode: str = "auto") -> tuple[_Points, _Points]:
     labels = result.labels[: result.n_real].cpu().numpy()
     real = _Points(space(result.embeddings[: result.n_real]), labels,
                    [f"{names[y]} · seen · batch item {i}" for i, y in enumerate(labels)])
     proxies, owner = _flat_proxies(result.proxies[: result.n_classes])
+    classes = drawn_classes(result, proxies_mode)
+    if classes is not None:
+        keep = np.isin(owner, classes)
+        proxies, owner = proxies[torch.as_tensor(keep)], owner[keep]
     return real, _Points(space(proxies), owner, [f"proxy of {names[c]}" for c in owner])
 
 
@@ -138,8 +173,8 @@ def _restyle_args(syn: _Points, syn_proxy: _Points, n_axes: int) -> dict:
     return args
 
 
-def _plotly(result, space, names, lam_steps, title):
-    real, proxies = _real_points(result, space, names)
+def _plotly(result, space, names, lam_steps, title, proxies_mode="auto"):
+    real, proxies = _real_points(result, space, names, proxies_mode)
     syn, syn_proxy = synthetic_points(result, space, names)
     emb_paths, proxy_paths = _paths(result, space)
     n_axes = space.n_axes
@@ -166,15 +201,17 @@ def _plotly(result, space, names, lam_steps, title):
         steps = []
         grid = lambda_grid(result.lam, lam_steps)
         for value in grid:
-            moved = synthetic_points(result.with_lambda(value), space, names)
-            steps.append(dict(method="restyle", label=f"{value:.2f}",
-                              args=[_restyle_args(*moved, n_axes), syn_index]))
+            mixed = result.with_lambda(value)
+            moved = synthetic_points(mixed, space, names)
+            steps.append(dict(method="update", label=f"{value:.2f}",
+                              args=[_restyle_args(*moved, n_axes),
+                                    {"title.text": f"{title}<br><sup>{subtitle(mixed, proxies_mode)}</sup>"},
+                                    syn_index]))
         fig.update_layout(sliders=[dict(active=grid.index(round(float(result.lam), 4)), steps=steps,
                                         currentvalue=dict(prefix="λ = "), pad=dict(t=40))])
-    subtitle = (f"{result.n_real} real embeddings, {result.n_classes} proxies, {result.n_synthetic} synthetic "
-                f"classes, λ = {result.lam:.2f}")
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{subtitle}</sup>"), template="plotly_white",
-                      legend=dict(itemsizing="constant"), height=620)
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{subtitle(result, proxies_mode)}</sup>"),
+                      template="plotly_white", legend=dict(itemsizing="constant"), height=620,
+                      meta={"psviz_title": title, "psviz_proxies": proxies_mode})
     if n_axes == 2:
         fig.update_yaxes(scaleanchor="x", scaleratio=1)
         if space.kind == "pca":
@@ -196,8 +233,8 @@ def _mpl_points(ax, points: _Points, kind: str, colours, n_axes: int):
                facecolors=face, edgecolors=edge, linewidths=1.0, label=mark.name, zorder=3)
 
 
-def _matplotlib(result, space, names, title):
-    real, proxies = _real_points(result, space, names)
+def _matplotlib(result, space, names, title, proxies_mode="auto"):
+    real, proxies = _real_points(result, space, names, proxies_mode)
     syn, syn_proxy = synthetic_points(result, space, names)
     emb_paths, proxy_paths = _paths(result, space)
     n_axes = space.n_axes
@@ -222,35 +259,40 @@ def _matplotlib(result, space, names, title):
         if space.kind == "pca":
             ax.set_xlabel("PC 1")
             ax.set_ylabel("PC 2")
-    ax.set_title(f"{title}\n{result.n_synthetic} synthetic classes, λ = {result.lam:.2f}")
+    ax.set_title(f"{title}\n" + subtitle(result, proxies_mode).replace("<br>", "\n").replace(" · ", "\n"),
+                 fontsize=9)
     ax.legend(loc="upper right", fontsize=8)
     return fig
 
 
 def synthetic_embeddings(result: SynthesisResult, *, class_names=None, lam: float | None = None,
-                         lam_steps: int = 21, projection: str = "auto", title: str = "What Proxy Synthesis makes",
-                         backend: str = "plotly"):
+                         lam_steps: int = 21, projection: str = "auto", proxies: str = "auto",
+                         title: str = "What Proxy Synthesis makes", backend: str = "plotly"):
     """Real embeddings and proxies of one batch, the synthetic ones PS makes from them, and their mixing paths.
 
     2-D embeddings are drawn on the unit circle, 3-D on the sphere, higher ones in the batch's PCA plane
     (``projection`` forces one). ``lam`` re-mixes the same pairs; the plotly figure carries a λ slider with
     ``lam_steps`` stops that moves the synthetic points along their paths (it works in a saved HTML file too).
+    ``proxies``: "all", "batch" (only the batch's own classes' proxies, which also fit the PCA plane) or "auto"
+    (batch when there are more than 60 classes, so a batch of glyphs is not buried under 1,418 proxies).
     """
     result = _check_result(result)
     check_backend(backend)
     if lam is not None:
         result = result.with_lambda(lam)
     names = _names(class_names, result.n_classes)
-    space = display_space(result, projection)
+    space = display_space(result, projection, proxies)
     if backend == "matplotlib":
-        return _matplotlib(result, space, names, title)
-    return _plotly(result, space, names, lam_steps, title)
+        return _matplotlib(result, space, names, title, proxies)
+    return _plotly(result, space, names, lam_steps, title, proxies)
 
 
 def set_lambda(fig, result: SynthesisResult, lam: float, *, class_names=None, projection: str = "auto") -> None:
     """Move the synthetic points of a `synthetic_embeddings` plotly figure (or FigureWidget) to another λ, in place."""
     result = _check_result(result).with_lambda(lam)
-    space = display_space(result, projection)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    mode = meta.get("psviz_proxies", "auto")
+    space = display_space(result, projection, mode)
     syn, syn_proxy = synthetic_points(result, space, _names(class_names, result.n_classes))
     traces = {t.name: t for t in fig.data}
     missing = [MARKS[k].name for k in ("synthetic", "synthetic_proxy") if MARKS[k].name not in traces]
@@ -264,9 +306,11 @@ def set_lambda(fig, result: SynthesisResult, lam: float, *, class_names=None, pr
             if space.n_axes == 3:
                 trace.z = points.xy[:, 2]
             trace.hovertext = points.text
-        if fig.layout.title.text:  # the subtitle names λ
+        if "psviz_title" in meta:
+            fig.layout.title.text = f"{meta['psviz_title']}<br><sup>{subtitle(result, mode)}</sup>"
+        elif fig.layout.title.text:  # a figure made elsewhere: only λ's value changes
             fig.layout.title.text = re.sub(r"λ = [0-9.]+", f"λ = {result.lam:.2f}", fig.layout.title.text)
 
 
-__all__ = ["EMBEDDING_PATHS", "PROXY_PATHS", "display_space", "lambda_grid", "set_lambda", "synthetic_embeddings",
-           "synthetic_points"]
+__all__ = ["EMBEDDING_PATHS", "MANY_PROXIES", "PROXY_MODES", "PROXY_PATHS", "display_space", "drawn_classes",
+           "lambda_grid", "set_lambda", "subtitle", "synthetic_embeddings", "synthetic_points"]

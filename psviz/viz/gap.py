@@ -1,0 +1,136 @@
+"""Overfitting the seen classes, per epoch: held-out seen-class MAP@R against unseen-class MAP@R, and their gap.
+
+A gap that keeps growing while the unseen score stalls or falls is the overfitting the paper says Proxy Synthesis
+regularises against (paper.md: training on the seen classes alone can overfit them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
+
+from .curves import run_history
+from .style import arm_colour, check_backend, rgba
+
+REFERENCES = ("heldout", "seen")
+
+
+def _histories(run, name: str) -> list[list[dict]]:
+    """A run-like, or a list of them (one per seed), as a list of histories."""
+    if isinstance(run, Sequence) and not isinstance(run, str) and run and not isinstance(run[0], Mapping):
+        return [run_history(r, name) for r in run]
+    return [run_history(run, name)]
+
+
+def gap_series(runs: dict, *, metric: str = "map@r", reference: str = "heldout") -> dict:
+    """Per run: epochs and the seed mean / sample std of the unseen and reference scores and their gap (points).
+
+    Only epochs every seed evaluated on both splits are kept. Raises ValueError when a run has no such epoch.
+    """
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}")
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("runs must be a non-empty dict of name -> FitResult, history, or a list of them (seeds)")
+    out = {}
+    for name, run in runs.items():
+        per_seed = []
+        for history in _histories(run, str(name)):
+            rows = {row["epoch"]: row for row in history
+                    if f"unseen/{metric}" in row and f"{reference}/{metric}" in row and "epoch" in row}
+            per_seed.append(rows)
+        epochs = sorted(set.intersection(*(set(rows) for rows in per_seed)))
+        if not epochs:
+            raise ValueError(f"runs[{name!r}] has no epoch with both 'unseen/{metric}' and '{reference}/{metric}' "
+                             f"(train with holdout_per_class > 0 for 'heldout', or eval_seen=True for 'seen')")
+        unseen = np.array([[100 * rows[e][f"unseen/{metric}"] for e in epochs] for rows in per_seed])
+        ref = np.array([[100 * rows[e][f"{reference}/{metric}"] for e in epochs] for rows in per_seed])
+        series = {"epochs": np.array(epochs), "n_seeds": len(per_seed)}
+        for key, values in (("unseen", unseen), ("reference", ref), ("gap", ref - unseen)):
+            series[f"{key}_mean"] = values.mean(axis=0)
+            series[f"{key}_std"] = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(len(epochs))
+        out[str(name)] = series
+    return out
+
+
+def _label(metric: str) -> str:
+    return {"map@r": "MAP@R", "r_precision": "R-Precision"}.get(metric, metric)
+
+
+def _subtitle(series: dict) -> str:
+    seeds = {s["n_seeds"] for s in series.values()}
+    n = seeds.pop() if len(seeds) == 1 else None
+    return f"mean ± 1 sample std over {n} seeds" if n and n > 1 else "one seed per run"
+
+
+def _plotly(series: dict, metric: str, reference_name: str, title: str) -> go.Figure:
+    label = _label(metric)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=[
+        f"{label} (%): {reference_name} (dashed) and unseen (solid)",
+        f"gap: {reference_name} − unseen {label} (points)"])
+    for i, (name, s) in enumerate(series.items()):
+        colour = arm_colour(name, i)
+        x = s["epochs"]
+        for col, key, dash, show in ((1, "unseen", "solid", True), (1, "reference", "dash", False),
+                                     (2, "gap", "solid", False)):
+            mean, std = s[f"{key}_mean"], s[f"{key}_std"]
+            if s["n_seeds"] > 1:
+                fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                                         fill="toself", fillcolor=rgba(colour, 0.15), line=dict(width=0),
+                                         hoverinfo="skip", showlegend=False, legendgroup=name), row=1, col=col)
+            what = {"unseen": f"unseen {label}", "reference": f"{reference_name} {label}", "gap": "gap"}[key]
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name, showlegend=show,
+                                     line=dict(color=colour, dash=dash), marker=dict(size=5),
+                                     hovertemplate=f"{name}, {what}<br>epoch %{{x}}: %{{y:.2f}}<extra></extra>"),
+                          row=1, col=col)
+    for col in (1, 2):
+        fig.update_xaxes(title="epoch", row=1, col=col)
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{_subtitle(series)}</sup>"), template="plotly_white",
+                      height=440, autosize=True, margin=dict(t=110, b=60),
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.5, xanchor="center"))
+    return fig
+
+
+def _matplotlib(series: dict, metric: str, reference_name: str, title: str) -> Figure:
+    label = _label(metric)
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for i, (name, s) in enumerate(series.items()):
+        colour = arm_colour(name, i)
+        x = s["epochs"]
+        for ax, key, style in ((left, "unseen", "-"), (left, "reference", "--"), (right, "gap", "-")):
+            mean, std = s[f"{key}_mean"], s[f"{key}_std"]
+            ax.plot(x, mean, style, marker="o", markersize=3, color=colour,
+                    label=name if (ax is left and key == "unseen") else None)
+            if s["n_seeds"] > 1:
+                ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)
+    left.set(xlabel="epoch", ylabel=f"{label} (%)", title=f"{reference_name} (dashed) and unseen (solid)")
+    right.set(xlabel="epoch", ylabel="points", title=f"gap: {reference_name} − unseen {label}")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title}\n({_subtitle(series)})", fontsize=11)
+    fig.legend(loc="outside lower center", ncol=len(series), fontsize=9)
+    return fig
+
+
+def generalisation_gap(runs: dict, *, metric: str = "map@r", reference: str = "heldout", title: str | None = None,
+                       backend: str = "plotly"):
+    """Per epoch, each run's held-out seen-class and unseen-class ``metric`` and the gap between them.
+
+    ``runs`` maps names (e.g. "baseline", "with PS") to a `FitResult`, a history, or a list of them over seeds
+    (then mean ± 1 sample std bands). ``reference="heldout"`` uses the seen-class items the run held out of training
+    (``holdout_per_class``); ``"seen"`` uses the training items themselves (``eval_seen``), which also counts
+    memorisation.
+    """
+    check_backend(backend)
+    series = gap_series(runs, metric=metric, reference=reference)
+    reference_name = "held-out seen" if reference == "heldout" else "seen (training items)"
+    title = title or "Overfitting the seen classes: does the gap to unseen classes keep growing?"
+    draw = _matplotlib if backend == "matplotlib" else _plotly
+    return draw(series, metric, reference_name, title)
+
+
+__all__ = ["REFERENCES", "gap_series", "generalisation_gap"]

@@ -1,0 +1,260 @@
+"""Confidence landscapes: which seen class the loss picks everywhere (colour) and how sure it is (lightness).
+
+Argmax regions alone cannot show whether a boundary is smooth; here a pale band is where the loss hesitates between
+classes, a saturated one where it is sure. Unseen-class points are drawn on top, so one can see whether new classes
+land where the loss is sure of an old class (the overconfidence Proxy Synthesis is meant to soften) or in pale gaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
+
+from .. import data as datasets
+from .boundaries import BoundaryView, boundary_view
+from .style import MARKS, check_backend, class_colour, class_colours
+
+SEEN_R, BAND = 0.8, (0.88, 1.0)  # circle: seen points inside the band, the band, unseen rings outside it
+UNSEEN_R, UNSEEN_STEP = 1.08, 0.045
+NOTE = "colour: the seen class the loss picks · pale: the loss is unsure (top probability near 1 / #classes)"
+
+
+def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:
+    """RGB floats [..., 3]: the winner's colour, faded to white as its probability falls to 1 / n_classes."""
+    palette = np.array([to_rgb(class_colour(c)) for c in range(n_classes)])
+    floor = 1.0 / max(n_classes, 1)
+    strength = np.clip((np.asarray(confidence, float) - floor) / max(1.0 - floor, 1e-9), 0.0, 1.0)
+    return 1.0 - (1.0 - palette[np.asarray(winner)]) * strength[..., None]
+
+
+def _css(rgb: np.ndarray) -> list[str]:
+    values = np.rint(255 * np.asarray(rgb).reshape(-1, 3)).astype(int)
+    return [f"rgb({r},{g},{b})" for r, g, b in values]
+
+
+def caption(view: BoundaryView, sep: str = " · ") -> str:
+    """The panel's measures in words (see `psviz.evaluate.boundary_smoothness` and `unseen_confidence`)."""
+    m = view.measures
+    parts = []
+    if "transition_width" in m:
+        parts.append(f"unsure on {100 * m['transition_width']:.0f}% of the way between neighbouring proxies "
+                     f"({m['transition_degrees']:.0f}°)")
+    if "unseen_confidence" in m:
+        parts.append(f"confidence on unseen points {m['unseen_confidence']:.2f}")
+    return sep.join(parts)
+
+
+def _unit(points: np.ndarray) -> np.ndarray:
+    return points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
+
+
+def _ring_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray]:
+    """(angle in degrees, radius) of each point on the circle: seen inside the band, each unseen class a ring."""
+    xy = _unit(view.points)
+    theta = np.degrees(np.arctan2(xy[:, 1], xy[:, 0]))
+    n_unseen = len(view.class_names.get(datasets.UNSEEN, [])) or 1
+    step = min(UNSEEN_STEP, 0.3 / n_unseen)
+    radius = np.where(view.splits == datasets.UNSEEN, UNSEEN_R + step * view.labels, SEEN_R)
+    return theta, radius
+
+
+def _groups(view: BoundaryView):
+    """(kind, mask, colours) of the seen and unseen points, unseen last so they are drawn on top."""
+    for split, kind in ((datasets.SEEN, "seen"), (datasets.UNSEEN, "unseen")):
+        mask = view.splits == split
+        if mask.any():
+            yield kind, mask, class_colours(view.labels[mask], split, view.n_seen)
+
+
+def _hover(view: BoundaryView, mask) -> list[str]:
+    return [f"{view.class_names[s][y]} · {s}" for y, s in zip(view.labels[mask], view.splits[mask])]
+
+
+# ---- plotly ------------------------------------------------------------------------------------------------------
+
+def _marker(kind: str, colours, three: bool = False) -> dict:
+    mark = MARKS[kind]
+    size = {"seen": 5, "unseen": 7, "proxy": 9}[kind] * (0.8 if three else 1.0)
+    if kind == "proxy":
+        return dict(symbol="diamond", size=size, color=colours, line=dict(width=1.5, color="#222222"))
+    if kind == "unseen":
+        return dict(symbol=mark.plotly_symbol_3d if three else "circle-open", size=size, color=colours,
+                    line=dict(width=2, color=colours))
+    return dict(symbol="circle", size=size, color=colours, opacity=0.8, line=dict(width=0))
+
+
+def _plotly_circle(fig, view: BoundaryView, col: int, first: bool) -> None:
+    angles = np.degrees(view.grid)
+    width = float(angles[1] - angles[0])
+    fig.add_trace(go.Barpolar(r=np.full(len(angles), BAND[1] - BAND[0]), base=BAND[0], theta=angles,
+                              width=width, marker=dict(color=_css(shade(view.winner, view.confidence, view.n_seen)),
+                                                       line=dict(width=0)),
+                              hovertext=[f"{view.class_names[datasets.SEEN][c]}: p = {p:.2f}"
+                                         for c, p in zip(view.winner, view.confidence)],
+                              hoverinfo="text", showlegend=False, name="landscape"), row=1, col=col)
+    theta, radius = _ring_positions(view)
+    for kind, mask, colours in _groups(view):
+        fig.add_trace(go.Scatterpolar(r=radius[mask], theta=theta[mask], mode="markers", name=MARKS[kind].name,
+                                      marker=_marker(kind, colours), legendgroup=kind, showlegend=first,
+                                      hovertext=_hover(view, mask), hoverinfo="text"), row=1, col=col)
+    if view.proxies is not None:
+        p = _unit(view.proxies)
+        names = view.class_names[datasets.SEEN]
+        fig.add_trace(go.Scatterpolar(r=np.full(len(p), np.mean(BAND)), theta=np.degrees(np.arctan2(p[:, 1], p[:, 0])),
+                                      mode="markers", name=MARKS["proxy"].name, legendgroup="proxy", showlegend=first,
+                                      marker=_marker("proxy", class_colours(view.proxy_labels)),
+                                      hovertext=[f"proxy of {names[c]}" for c in view.proxy_labels],
+                                      hoverinfo="text"), row=1, col=col)
+
+
+def _sphere_mesh(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices [n, 3] and triangle corner indices i, j, k of a latitude/longitude grid [n_lat, n_lon, 3]."""
+    n_lat, n_lon, _ = grid.shape
+    index = np.arange(n_lat * n_lon).reshape(n_lat, n_lon)
+    a, b = index[:-1, :-1].ravel(), index[1:, :-1].ravel()
+    c, d = index[:-1, 1:].ravel(), index[1:, 1:].ravel()
+    return grid.reshape(-1, 3), np.concatenate([a, b]), np.concatenate([b, d]), np.concatenate([c, c])
+
+
+def _plotly_sphere(fig, view: BoundaryView, col: int, first: bool) -> None:
+    vertices, i, j, k = _sphere_mesh(view.grid)
+    colours = _css(shade(view.winner, view.confidence, view.n_seen))
+    fig.add_trace(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=i, j=j, k=k,
+                            vertexcolor=colours, flatshading=True, hoverinfo="skip", showlegend=False,
+                            lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0), name="landscape"), row=1, col=col)
+    points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+    for kind, mask, point_colours in _groups(view):
+        fig.add_trace(go.Scatter3d(x=points[mask, 0], y=points[mask, 1], z=points[mask, 2], mode="markers",
+                                   name=MARKS[kind].name, marker=_marker(kind, point_colours, three=True),
+                                   legendgroup=kind, showlegend=first, hovertext=_hover(view, mask),
+                                   hoverinfo="text"), row=1, col=col)
+    if view.proxies is not None:
+        p = _unit(view.proxies) * 1.07
+        fig.add_trace(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=MARKS["proxy"].name,
+                                   legendgroup="proxy", showlegend=first, hoverinfo="skip",
+                                   marker=_marker("proxy", class_colours(view.proxy_labels), three=True)),
+                      row=1, col=col)
+
+
+def _plotly_input(fig, view: BoundaryView, col: int, first: bool) -> None:
+    xs, ys = view.grid
+    image = np.rint(255 * shade(view.winner, view.confidence, view.n_seen)).astype(np.uint8)
+    fig.add_trace(go.Image(z=image, x0=xs[0], dx=xs[1] - xs[0], y0=ys[0], dy=ys[1] - ys[0], hoverinfo="skip",
+                           name="landscape"), row=1, col=col)
+    for kind, mask, colours in _groups(view):
+        fig.add_trace(go.Scatter(x=view.points[mask, 0], y=view.points[mask, 1], mode="markers",
+                                 name=MARKS[kind].name, marker=_marker(kind, colours), legendgroup=kind,
+                                 showlegend=first, hovertext=_hover(view, mask), hoverinfo="text"), row=1, col=col)
+    anchor = "x" if col == 1 else f"x{col}"
+    fig.update_xaxes(range=[xs[0], xs[-1]], title="input x₁", row=1, col=col, showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[ys[0], ys[-1]], autorange=False, title="input x₂" if col == 1 else None, row=1, col=col,
+                     scaleanchor=anchor, scaleratio=1, showgrid=False, zeroline=False)
+
+
+def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
+    kind = views[0].kind
+    spec = {"circle": {"type": "polar"}, "sphere": {"type": "scene"}, "input": {}}[kind]
+    fig = make_subplots(rows=1, cols=len(views), specs=[[spec] * len(views)], horizontal_spacing=0.08,
+                        subplot_titles=[f"<b>{v.name}</b><br><sup>{caption(v, '<br>')}</sup>" for v in views])
+    draw = {"circle": _plotly_circle, "sphere": _plotly_sphere, "input": _plotly_input}[kind]
+    for col, view in enumerate(views, start=1):
+        draw(fig, view, col, col == 1)
+    if kind == "circle":
+        fig.update_polars(radialaxis=dict(range=[0, UNSEEN_R + 0.32], visible=False),
+                          angularaxis=dict(showticklabels=False, showgrid=False), bgcolor="white")
+    if kind == "sphere":
+        fig.update_scenes(aspectmode="cube", xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+    where = {"circle": "on the circle (2-D embedding; seen points inside, each unseen class on a ring outside)",
+             "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}[kind]
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{where}<br>{NOTE}</sup>"), template="plotly_white",
+                      height=600, autosize=True, margin=dict(t=150, b=60, l=20, r=20),
+                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0.5, xanchor="center",
+                                  itemsizing="constant"))
+    return fig
+
+
+# ---- matplotlib --------------------------------------------------------------------------------------------------
+
+def _mpl_points(ax, view: BoundaryView, coords, three: bool) -> None:
+    for kind, mask, colours in _groups(view):
+        filled = kind == "seen"
+        style = dict(marker="o", s=10 if filled else 22, facecolors=colours if filled else "none",
+                     edgecolors=colours, linewidths=0 if filled else 1.2, alpha=0.85 if filled else 1.0,
+                     label=MARKS[kind].name, zorder=3)
+        if three:
+            style["depthshade"] = False
+        ax.scatter(*(c[mask] for c in coords), **style)
+
+
+def _mpl_panel(fig, view: BoundaryView, index: int, total: int):
+    kind = view.kind
+    projection = {"circle": "polar", "sphere": "3d", "input": None}[kind]
+    ax = fig.add_subplot(1, total, index, projection=projection)
+    colours = shade(view.winner, view.confidence, view.n_seen)
+    if kind == "circle":
+        step = view.grid[1] - view.grid[0]
+        ax.bar(view.grid, BAND[1] - BAND[0], width=step * 1.02, bottom=BAND[0], color=colours, linewidth=0)
+        theta, radius = _ring_positions(view)
+        _mpl_points(ax, view, (np.radians(theta), radius), False)
+        if view.proxies is not None:
+            p = _unit(view.proxies)
+            ax.scatter(np.arctan2(p[:, 1], p[:, 0]), np.full(len(p), np.mean(BAND)), marker="D", s=34,
+                       c=class_colours(view.proxy_labels), edgecolors="#222222", linewidths=1.0, zorder=4,
+                       label=MARKS["proxy"].name)
+        ax.set_ylim(0, UNSEEN_R + 0.32)
+        ax.set_axis_off()
+    elif kind == "sphere":
+        g = view.grid
+        ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=colours, shade=False, linewidth=0,
+                        rstride=1, cstride=1, antialiased=False)
+        points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+        _mpl_points(ax, view, points.T, True)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_axis_off()
+    else:
+        xs, ys = view.grid
+        ax.imshow(colours, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), interpolation="nearest")
+        _mpl_points(ax, view, view.points.T, False)
+        ax.set(xlabel="input x₁", ylabel="input x₂")
+    ax.set_title(f"{view.name}\n{caption(view, chr(10))}", fontsize=9)
+    return ax
+
+
+def _matplotlib(views: list[BoundaryView], title: str) -> Figure:
+    fig = Figure(figsize=(5.0 * len(views), 5.6), layout="constrained")
+    axes = [_mpl_panel(fig, view, i + 1, len(views)) for i, view in enumerate(views)]
+    fig.suptitle(title)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, title=NOTE, title_fontsize=8)
+    return fig
+
+
+def confidence_landscape(runs, *, space: str = "embedding", resolution: int | None = None,
+                         max_points: int | None = 2000, title: str | None = None, backend: str = "plotly"):
+    """Side-by-side confidence landscapes of each run (e.g. {"baseline": run, "with PS": run}).
+
+    Colour is the seen class the loss scores highest, lightness its softmax probability, on the circle (2-D
+    embeddings), the sphere (3-D) or, with ``space="input"``, the toy data's input plane; seen points, proxies and,
+    on top, unseen points. ``runs`` maps names to `psviz.train.FitResult` or `BoundaryView` objects. Each caption
+    gives the transition zone of `psviz.evaluate.boundary_smoothness` and the mean confidence on unseen points.
+    """
+    check_backend(backend)
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of name -> FitResult (or BoundaryView)")
+    views = [run if isinstance(run, BoundaryView) else
+             boundary_view(run, space=space, name=name, resolution=resolution, max_points=max_points)
+             for name, run in runs.items()]
+    for name, view in zip(runs, views):
+        view.name = view.name or name
+        if view.confidence is None:
+            raise ValueError(f"runs[{name!r}]: this view has no confidence; make it with psviz.viz.boundary_view")
+    if len({v.kind for v in views}) > 1:
+        raise ValueError(f"runs must all be drawn in one kind of space, got {sorted({v.kind for v in views})}")
+    title = title or "Where the loss is sure, and where it hesitates"
+    return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
+
+
+__all__ = ["NOTE", "caption", "confidence_landscape", "shade"]
