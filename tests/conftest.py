@@ -33,14 +33,14 @@ def _pair(name: str, **changes) -> dict:
 
 @pytest.fixture(scope="session")
 def toy_runs():
-    """Toy preset: 2-D inputs, 2-D embedding (the unit circle), 4 seen / 4 unseen classes."""
-    return _pair("toy")
+    """Toy preset with a 2-D embedding (the unit circle): 2-D inputs, 4 seen / 4 unseen classes, 30 epochs."""
+    return _pair("toy", embedding_dim=2, epochs=30, eval_every=5)
 
 
 @pytest.fixture(scope="session")
 def toy3_runs():
-    """Toy preset with a 3-D embedding (the sphere); inputs stay 2-D."""
-    return _pair("toy", embedding_dim=3)
+    """The toy preset as it is (a 3-D embedding, on the sphere; inputs stay 2-D), 30 epochs."""
+    return _pair("toy", epochs=30, eval_every=5)
 
 
 @pytest.fixture(scope="session")

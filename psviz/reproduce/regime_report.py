@@ -37,7 +37,7 @@ class Arms:
 class RegimeResults:
     """What the stored sweep and regime runs say, per dataset."""
 
-    selection: dict  # dataset -> (verdicts, chosen candidate or None, sweep complete)
+    selection: dict  # dataset -> psviz.reproduce.regime.Selection
     chosen: dict = field(default_factory=dict)  # dataset -> Arms at the chosen candidate
     explained: dict = field(default_factory=dict)  # dataset -> Arms at each explained candidate
     planned: int = 0
@@ -82,14 +82,14 @@ def collect_regime(plan: RegimePlan, read) -> RegimeResults:
     """Read the sweep and regime runs through ``read(config)`` (a `RecordStore`'s read) and compute every table."""
     selection = select(plan, read)
     results = RegimeResults(selection)
-    for dataset, (_, chosen, _) in selection.items():
-        if chosen is not None:
-            results.chosen[dataset] = _arms(plan, dataset, chosen, read)
+    for dataset, chosen in selection.items():
+        if chosen.chosen is not None:
+            results.chosen[dataset] = _arms(plan, dataset, chosen.chosen, read)
     for dataset, candidate in plan.explain:
         if dataset in plan.candidates and (dataset not in results.chosen or
                                            results.chosen[dataset].candidate.name != candidate.name):
             results.explained[dataset] = _arms(plan, dataset, candidate, read)
-    jobs = plan.sweep_jobs() + plan.regime_jobs({d: c for d, (_, c, _) in selection.items()})
+    jobs = plan.sweep_jobs() + plan.regime_jobs({d: c.chosen for d, c in selection.items()})
     keys = {}
     for job in jobs:
         keys.setdefault(repr(sorted(job.config.to_dict().items(), key=str)), job.config)
@@ -118,7 +118,7 @@ def write_regime_figures(results: RegimeResults, images: str | Path) -> dict[str
 
 # ---- Markdown --------------------------------------------------------------------------------------------------------
 
-def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None) -> str:
+def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None, why: str) -> str:
     notes = {c.name: c.note for c in candidates}
     rows = []
     for v in verdicts:
@@ -129,8 +129,9 @@ def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None)
                      "gap at peak → end": f"{v.gap_at_peak:.2f} → {v.gap_at_end:.2f}",
                      "gap growth ± SE": f"{v.gap_growth:+.2f} ± {v.gap_growth_se:.2f}",
                      "end std": f"{v.end_std:.2f}",
-                     "overfits": "**yes (chosen)**" if chosen is not None and v.candidate == chosen.name
-                     else ("yes" if v.overfits else "no: " + "; ".join(v.reasons))})
+                     "overfits": ("yes" if v.overfits else "no: " + "; ".join(v.reasons))
+                     + (f" **(chosen: {'overfits' if why == 'overfits' else 'first reproducible'})**"
+                        if chosen is not None and v.candidate == chosen.name else "")})
     return md.to_markdown(pd.DataFrame(rows))
 
 
@@ -212,18 +213,21 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
            f"slope), and its final unseen MAP@R varies by at most {MAX_SEED_STD:g} points across seeds.",
            "- The regime is the first candidate, in the order listed (mildest change first), that overfits. The "
            "choice never looks at PS.", ""]
-    for dataset, (verdicts, chosen, complete) in results.selection.items():
-        name = DATASET_NAMES.get(dataset, dataset)
+    for dataset, selection in results.selection.items():
+        name, chosen = DATASET_NAMES.get(dataset, dataset), selection.chosen
         out += [f"### {name}: the sweep", ""]
-        if verdicts:
-            out += [_verdict_rows(verdicts, plan.candidates[dataset], chosen), ""]
-        if not complete:
+        if selection.verdicts:
+            out += [_verdict_rows(selection.verdicts, plan.candidates[dataset], chosen, selection.why), ""]
+        if not selection.complete:
             out += ["**INCOMPLETE: the sweep stopped at a candidate whose runs are not all stored.**", ""]
-        elif chosen is None:
+        elif selection.why != "overfits":
             out += [f"No candidate overfits by this rule within the budget: there is no such regime for {name} "
-                    "here (the sweep above is the evidence).", ""]
+                    "here (the sweep above is the evidence)."
+                    + (f" As a default it takes the first candidate whose baseline is reproducible over seeds, "
+                       f"'{chosen.name}'." if chosen is not None else ""), ""]
         if chosen is not None and dataset in results.chosen:
-            out += [f"### {name}: PS in the chosen regime ('{chosen.name}')", ""]
+            heading = "the chosen regime" if selection.why == "overfits" else "the new default"
+            out += [f"### {name}: PS at {heading} ('{chosen.name}')", ""]
             out += _arms_section(plan, dataset, results.chosen[dataset], doc, figures.get(dataset))
         if dataset in results.explained:
             arms = results.explained[dataset]

@@ -34,11 +34,11 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
         counts = run_jobs(jobs, store, workers=workers, threads=threads, progress=progress)
         if "regime" in parts:  # the regime is chosen from the stored sweep, baseline runs only
             chosen = {}
-            for dataset, (verdicts, candidate, complete) in select(plan.regime, RecordStore(store).read).items():
-                chosen[dataset] = candidate
-                what = (f"chose '{candidate.name}'" if candidate is not None else
-                        "no candidate overfits" if complete else "sweep incomplete: run --parts sweep first")
-                print(f"regime on {dataset}: {what} ({len(verdicts)} candidates judged)", flush=True)
+            for dataset, found in select(plan.regime, RecordStore(store).read).items():
+                chosen[dataset] = found.chosen
+                what = (f"chose '{found.chosen.name}' ({found.why})" if found.chosen is not None else
+                        "no candidate overfits" if found.complete else "sweep incomplete: run --parts sweep first")
+                print(f"regime on {dataset}: {what} ({len(found.verdicts)} candidates judged)", flush=True)
             more = run_jobs(plan.regime.regime_jobs(chosen), store, workers=workers, threads=threads,
                             progress=progress)
             counts = {k: counts[k] + more[k] for k in counts}

@@ -18,10 +18,10 @@ from plotly.subplots import make_subplots
 
 from .style import check_backend, class_colour
 
-SPLITS = ("unseen", "seen")
+SPLITS = ("unseen", "seen", "heldout")  # heldout: seen-class items kept out of training (holdout_per_class)
 # Dash per split, so colour is left to tell the runs apart.
-_PLOTLY_DASH = {"unseen": "solid", "seen": "dash"}
-_MPL_DASH = {"unseen": "-", "seen": "--"}
+_PLOTLY_DASH = {"unseen": "solid", "seen": "dash", "heldout": "dot"}
+_MPL_DASH = {"unseen": "-", "seen": "--", "heldout": ":"}
 
 
 def _is_fraction(metric: str) -> bool:

@@ -51,6 +51,12 @@ def _unit(points: np.ndarray) -> np.ndarray:
     return points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
 
 
+def _lon_lat(points: np.ndarray) -> np.ndarray:
+    """Longitude and latitude (degrees) of 3-D directions, as `sphere_grid` lays the sphere out."""
+    p = _unit(points)
+    return np.degrees(np.stack([np.arctan2(p[:, 1], p[:, 0]), np.arcsin(np.clip(p[:, 2], -1, 1))], axis=1))
+
+
 def _ring_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray]:
     """(angle in degrees, radius) of each point on the circle: seen inside the band, each unseen class a ring."""
     xy = _unit(view.points)
@@ -83,7 +89,7 @@ def _marker(kind: str, colours, three: bool = False) -> dict:
     if kind == "unseen":
         return dict(symbol=mark.plotly_symbol_3d if three else "circle-open", size=size, color=colours,
                     line=dict(width=2, color=colours))
-    return dict(symbol="circle", size=size, color=colours, opacity=0.8, line=dict(width=0))
+    return dict(symbol="circle", size=size, color=colours, line=dict(width=0.5, color="#333333"))
 
 
 def _plotly_circle(fig, view: BoundaryView, col: int, first: bool) -> None:
@@ -178,27 +184,24 @@ def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
 
 # ---- matplotlib --------------------------------------------------------------------------------------------------
 
-def _mpl_points(ax, view: BoundaryView, coords, three: bool) -> None:
+def _mpl_points(ax, view: BoundaryView, coords) -> None:
     for kind, mask, colours in _groups(view):
         filled = kind == "seen"
-        style = dict(marker="o", s=10 if filled else 22, facecolors=colours if filled else "none",
-                     edgecolors=colours, linewidths=0 if filled else 1.2, alpha=0.85 if filled else 1.0,
-                     label=MARKS[kind].name, zorder=3)
-        if three:
-            style["depthshade"] = False
-        ax.scatter(*(c[mask] for c in coords), **style)
+        ax.scatter(*(c[mask] for c in coords), marker="o", s=12 if filled else 24,
+                   facecolors=colours if filled else "none", edgecolors="#333333" if filled else colours,
+                   linewidths=0.4 if filled else 1.3, label=MARKS[kind].name, zorder=3)
 
 
 def _mpl_panel(fig, view: BoundaryView, index: int, total: int):
     kind = view.kind
-    projection = {"circle": "polar", "sphere": "3d", "input": None}[kind]
+    projection = {"circle": "polar", "sphere": None, "input": None}[kind]
     ax = fig.add_subplot(1, total, index, projection=projection)
     colours = shade(view.winner, view.confidence, view.n_seen)
     if kind == "circle":
         step = view.grid[1] - view.grid[0]
         ax.bar(view.grid, BAND[1] - BAND[0], width=step * 1.02, bottom=BAND[0], color=colours, linewidth=0)
         theta, radius = _ring_positions(view)
-        _mpl_points(ax, view, (np.radians(theta), radius), False)
+        _mpl_points(ax, view, (np.radians(theta), radius))
         if view.proxies is not None:
             p = _unit(view.proxies)
             ax.scatter(np.arctan2(p[:, 1], p[:, 0]), np.full(len(p), np.mean(BAND)), marker="D", s=34,
@@ -206,25 +209,26 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int):
                        label=MARKS["proxy"].name)
         ax.set_ylim(0, UNSEEN_R + 0.32)
         ax.set_axis_off()
-    elif kind == "sphere":
-        g = view.grid
-        ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=colours, shade=False, linewidth=0,
-                        rstride=1, cstride=1, antialiased=False)
-        points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
-        _mpl_points(ax, view, points.T, True)
-        ax.set_box_aspect((1, 1, 1))
-        ax.set_axis_off()
+    elif kind == "sphere":  # a static 3-D sphere hides its far side: draw the whole sphere as a latitude map
+        ax.imshow(colours, origin="lower", extent=(-180, 180, -90, 90), interpolation="nearest", aspect="auto")
+        _mpl_points(ax, view, _lon_lat(view.points).T)
+        if view.proxies is not None:
+            ax.scatter(*_lon_lat(view.proxies).T, marker="D", s=34, c=class_colours(view.proxy_labels),
+                       edgecolors="#222222", linewidths=1.0, zorder=4, label=MARKS["proxy"].name)
+        ax.set(xlim=(-180, 180), ylim=(-90, 90), xticks=range(-180, 181, 90), yticks=range(-90, 91, 45),
+               xlabel="longitude (°)", ylabel="latitude (°)")
     else:
         xs, ys = view.grid
         ax.imshow(colours, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), interpolation="nearest")
-        _mpl_points(ax, view, view.points.T, False)
+        _mpl_points(ax, view, view.points.T)
         ax.set(xlabel="input x₁", ylabel="input x₂")
     ax.set_title(f"{view.name}\n{caption(view, chr(10))}", fontsize=9)
     return ax
 
 
 def _matplotlib(views: list[BoundaryView], title: str) -> Figure:
-    fig = Figure(figsize=(5.0 * len(views), 5.6), layout="constrained")
+    wide = views[0].kind == "sphere"
+    fig = Figure(figsize=((6.4 if wide else 5.0) * len(views), 4.6 if wide else 5.6), layout="constrained")
     axes = [_mpl_panel(fig, view, i + 1, len(views)) for i, view in enumerate(views)]
     fig.suptitle(title)
     handles, labels = axes[0].get_legend_handles_labels()

@@ -9,12 +9,16 @@ import numpy as np
 
 from .. import data as datasets
 from ..synthesis import SynthesisResult
-from ..train import FitResult, export_embeddings, synthetic_batch
+from ..data.holdout import HELDOUT
+from ..train import FitResult, export_embeddings, synthetic_batch, synthetic_points
 from ..train.export import _plain_splits
 from .boundaries import boundary_view, decision_boundaries
 from .curves import recall_at_k, training_curves
+from .density import synthetic_density
 from .files import save_figure
 from .gallery import retrieval_gallery
+from .gap import generalisation_gap
+from .landscape import confidence_landscape
 from .seen_unseen import umap_project, umap_seen_unseen
 from .synthetic import synthetic_embeddings
 
@@ -33,6 +37,7 @@ class ReportData:
     gallery_set: object | None
     gallery_embeddings: dict | None
     seed: int
+    measures: dict | None = None  # name -> psviz.train.mechanism_measures of each run (captions)
 
 
 def _check_pair(runs: dict, argument: str = "runs") -> None:
@@ -59,13 +64,16 @@ def _focus_classes(batch: SynthesisResult, n_seen: int, n_unseen: int, seed: int
     return seen, unseen
 
 
-def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000,
-                   seed: int = 0) -> ReportData:
+def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000, seed: int = 0,
+                   measures: dict | None = None, cloud_points: int = 800) -> ReportData:
     """Embed, project and sample everything the figures need for a baseline and a PS run.
 
     With many classes (glyphs), the UMAP shows the PS batch's seen classes and as many random unseen ones, all their
-    items; otherwise up to ``umap_points`` items per split. Decision regions need 2-D/3-D embeddings: they come from ``boundary_runs`` (a toy pair, say) when given,
-    else from ``runs`` when their embeddings are small enough, else they are left out.
+    items; otherwise up to ``umap_points`` items per split. Each run's map also places ``cloud_points`` synthetic
+    points made from its own seen embeddings (of the drawn classes), for the Figure-3 density view; ``measures``
+    (name -> `psviz.train.mechanism_measures`) captions it. Decision regions and confidence landscapes need 2-D/3-D
+    embeddings: they come from ``boundary_runs`` (a toy pair, say) when given, else from ``runs`` when their
+    embeddings are small enough, else they are left out.
     """
     _check_pair(runs)
     ps_run = runs[WITH_PS]
@@ -88,12 +96,13 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
                                         export_embeddings(run, datasets.UNSEEN).embeddings)
         if focus:
             export = export.keep_classes(datasets.SEEN, focus[0]).keep_classes(datasets.UNSEEN, focus[1])
+        cloud = synthetic_points(run, cloud_points, seed=seed, classes=focus[0] if focus else None)
         projections[name] = umap_project(export, synthetic=batch if name == WITH_PS else None,
-                                         proxy_classes=focus[0] if focus else None, seed=seed)
+                                         proxy_classes=focus[0] if focus else None, cloud=cloud, seed=seed)
     gallery_set = splits[datasets.UNSEEN][0] if one_unseen_set else None
     gallery_embeddings = gallery_embeddings or None
     return ReportData(runs, batch, splits[datasets.SEEN][0].class_names, boundaries, projections, gallery_set,
-                      gallery_embeddings, seed)
+                      gallery_embeddings, seed, measures)
 
 
 def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str = "plotly") -> dict:
@@ -104,7 +113,11 @@ def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str =
         title=f"What Proxy Synthesis makes: one {ps_config.dataset} batch")}
     if data.boundaries is not None:
         figures["decision_boundaries"] = decision_boundaries(data.boundaries, backend=backend)
+        figures["confidence_landscape"] = confidence_landscape(data.boundaries, backend=backend)
     figures["umap_seen_unseen"] = umap_seen_unseen(data.projections, backend=backend)
+    figures["synthetic_vs_unseen"] = synthetic_density(data.projections, measures=data.measures, backend=backend)
+    if all(any(f"{HELDOUT}/map@r" in row for row in run.history) for run in data.runs.values()):
+        figures["generalisation_gap"] = generalisation_gap(data.runs, backend=backend)
     figures["recall_at_k"] = recall_at_k(data.runs, backend=backend)
     if sum("unseen/map@r" in row for row in data.runs[WITH_PS].history) > 1:
         figures["training_curves"] = training_curves(data.runs, backend=backend)
@@ -115,10 +128,10 @@ def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str =
 
 
 def write_report(runs: dict, output_dir: str | Path, *, png: bool = True, boundary_runs: dict | None = None,
-                 umap_points: int = 2000, seed: int = 0) -> list[Path]:
+                 umap_points: int = 2000, seed: int = 0, measures: dict | None = None) -> list[Path]:
     """Write every figure as ``<name>.html`` (sharing one plotly.min.js) and, with ``png``, ``<name>.png``."""
     output_dir = Path(output_dir)
-    data = prepare_report(runs, boundary_runs=boundary_runs, umap_points=umap_points, seed=seed)
+    data = prepare_report(runs, boundary_runs=boundary_runs, umap_points=umap_points, seed=seed, measures=measures)
     written = [save_figure(fig, output_dir / f"{name}.html", plotlyjs="directory")
                for name, fig in report_figures(data).items()]
     if png:

@@ -3,7 +3,8 @@
 from .cache import RunCache, run_key
 from .explorers import BetaExplorer, LambdaExplorer
 from .grid import AblationGrid
+from .live import LiveLandscape
 from .panel import ProxySynthesisPanel, panel_config
 
-__all__ = ["AblationGrid", "BetaExplorer", "LambdaExplorer", "ProxySynthesisPanel", "RunCache", "panel_config",
+__all__ = ["AblationGrid", "BetaExplorer", "LambdaExplorer", "LiveLandscape", "ProxySynthesisPanel", "RunCache", "panel_config",
            "run_key"]

@@ -1,0 +1,98 @@
+"""A confidence landscape that redraws while a toy run trains, so a class can watch the regions form.
+
+Pass it to `fit` as a callback. Drawing is spaced out so that it takes at most ``budget`` (20%) of the training time,
+and the final state is drawn once training ends (`finish`), outside the timed loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as widgets
+
+from ..train import FitResult, TrainConfig
+from ..viz.boundaries import boundary_view
+from ..viz.landscape import confidence_landscape
+from ._figures import FigureSlot, json_safe
+from .panel import _placeholder
+
+
+class LiveLandscape:
+    """The confidence landscape of one training run, redrawn after epochs (`fit(config, callbacks=[live])`).
+
+    ``budget`` bounds the share of training time spent drawing: a redraw happens only while the time drawn so far,
+    plus the last redraw's cost, stays within ``budget`` times the time trained so far. ``redraws``,
+    ``draw_seconds`` and ``train_seconds`` say what it did.
+    """
+
+    def __init__(self, config: TrainConfig, *, name: str = "", space: str = "embedding", resolution: int = 360,
+                 max_points: int = 400, budget: float = 0.2):
+        if not isinstance(config, TrainConfig):
+            raise ValueError(f"config must be a psviz.train.TrainConfig, got {type(config).__name__}")
+        if space == "embedding" and config.embedding_dim not in (2, 3):
+            raise ValueError(f"a live landscape draws 2-D or 3-D embeddings; this config's embedding_dim is "
+                             f"{config.embedding_dim}")
+        if not 0 < budget <= 1:
+            raise ValueError(f"budget must be in (0, 1], got {budget}")
+        self.config, self.name, self.space = config, name or ("with PS" if config.ps else "baseline"), space
+        self.resolution = resolution if config.embedding_dim == 2 or space == "input" else max(20, resolution // 9)
+        self.max_points, self.budget = max_points, budget
+        self.slot = FigureSlot(_placeholder(f"{self.name}: the landscape appears once training starts"))
+        self.widget = widgets.Box([self.slot.widget], layout=widgets.Layout(width="100%"))
+        self.redraws, self.draw_seconds, self.train_seconds = 0, 0.0, 0.0
+        self._mark, self._last_cost, self._drawn = None, 0.0, False
+
+    @property
+    def figure(self):
+        return self.slot.figure
+
+    def on_step_end(self, **info) -> None:
+        if self._mark is None:
+            self._mark = time.perf_counter()
+
+    def on_epoch_end(self, *, epoch, history, model, loss, metrics) -> None:
+        now = time.perf_counter()
+        if self._mark is not None:
+            self.train_seconds += now - self._mark
+        if self.draw_seconds + self._last_cost <= self.budget * self.train_seconds:
+            self._draw(FitResult(model, loss, history, self.config), epoch)
+        self._mark = time.perf_counter()
+
+    def finish(self, run: FitResult) -> None:
+        """Draw the trained run's final landscape (call after `fit` returns; not counted against the budget)."""
+        last = run.history[-1]["epoch"] if run.history else 0
+        self._draw(run, last, timed=False)
+
+    def _draw(self, run: FitResult, epoch: int, timed: bool = True) -> None:
+        started = time.perf_counter()
+        was_training = run.model.training, run.loss.training
+        view = boundary_view(run, space=self.space, name=self.name, resolution=self.resolution,
+                             max_points=self.max_points)
+        run.model.train(was_training[0])
+        run.loss.train(was_training[1])
+        unseen = next((row["unseen/map@r"] for row in reversed(run.history) if "unseen/map@r" in row), None)
+        title = f"{self.name}: epoch {epoch}" + (f" · unseen MAP@R {100 * unseen:.1f}" if unseen is not None else "")
+        fresh = confidence_landscape({self.name: view}, title=title)
+        fresh.update_layout(height=520)
+        if not self._drawn:
+            self.slot.show(fresh)
+            self._drawn = True
+        else:
+            safe = json_safe(fresh)
+            with self.figure.batch_update():
+                for old, new in zip(self.figure.data, safe.data):
+                    old.update(new.to_plotly_json())
+                self.figure.layout.title = safe.layout.title
+                self.figure.layout.annotations = safe.layout.annotations
+        self.redraws += 1
+        cost = time.perf_counter() - started
+        if timed:
+            self.draw_seconds += cost
+            self._last_cost = cost
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
+__all__ = ["LiveLandscape"]
