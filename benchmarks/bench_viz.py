@@ -9,6 +9,9 @@ Run: .venv/bin/python benchmarks/bench_viz.py [--moves 30] [--repeats 3]
    baseline comes from the cache), evaluated on the unseen classes, and every figure is redrawn, UMAP included.
    Then both runs retrained (a new seed). UMAP's one-off numba compilation (about 15 s per process) is paid in
    a warm-up first and printed separately. Target: under 15 s.
+3. Live landscape: a toy run (the preset: 60 epochs, 3-D embedding; and the same with a 2-D one) trained with and
+   without a `LiveLandscape` callback, alternating, ``--repeats`` times each; prints the median wall time of both,
+   the slowdown and the redraws made. Target: at most 20% slower.
 """
 
 from __future__ import annotations
@@ -23,9 +26,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-live", action="store_true", help="only part 3, the live landscape")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if not args.only_live:
+        panel_timings(args)
+    live_timings(args.repeats)
 
+
+def live_timings(repeats: int) -> None:
+    from psviz.train import fit, preset
+    from psviz.widgets import LiveLandscape
+
+    for dim in (3, 2):
+        config = preset("toy", ps=True, seed=0, embedding_dim=dim)
+        fit(config, progress=False)  # warm-up
+        plain, live_times, redraws = [], [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            fit(config, progress=False)
+            plain.append(time.perf_counter() - started)
+            live = LiveLandscape(config)
+            started = time.perf_counter()
+            fit(config, progress=False, callbacks=[live])
+            live_times.append(time.perf_counter() - started)
+            redraws.append(live.redraws)
+        base, slow = statistics.median(plain), statistics.median(live_times)
+        print(f"live landscape, toy {dim}-D embedding, {config.epochs} epochs: {base:.2f} s without, {slow:.2f} s "
+              f"with ({100 * (slow / base - 1):+.0f}%), {statistics.median(redraws):.0f} redraws a run")
+
+
+def panel_timings(args) -> None:
     import torch
 
     from psviz.widgets import ProxySynthesisPanel

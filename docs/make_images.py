@@ -3,7 +3,8 @@
 Run: .venv/bin/python docs/make_images.py [--demo-dir psviz-output/demo]
 
 Toy and digits figures are made here (a minute or two on 2 cores); with ``--demo-dir`` the glyphs figures are
-drawn from the two runs a finished `psviz demo` left there (its baseline/ and with_ps/ folders).
+drawn from the overfitting-regime runs a finished `psviz demo` left there (regime/baseline and regime/with_ps), with
+their mechanism measures in the captions.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import argparse
 import warnings
 from pathlib import Path
 
-from psviz.train import fit, load_run, preset, synthetic_batch
+from psviz.train import fit, load_run, mechanism_measures, preset, synthetic_batch
 from psviz.train.loop import build_datasets
-from psviz.viz import ablation_heatmap, decision_boundaries, prepare_report, report_figures, save_figure, synthetic_embeddings
+from psviz.viz import (ablation_heatmap, confidence_landscape, decision_boundaries, prepare_report, report_figures,
+                       save_figure, synthetic_embeddings)
 from psviz.widgets import AblationGrid
 
 IMAGES = Path(__file__).resolve().parent / "images"
-DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "recall_at_k", "training_curves", "retrieval_gallery")
+DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "generalisation_gap",
+                "recall_at_k", "training_curves", "retrieval_gallery")
 
 
 def pair(name: str, **changes) -> dict:
@@ -32,12 +35,16 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     IMAGES.mkdir(parents=True, exist_ok=True)
-    toy, toy3 = pair("toy"), pair("toy", embedding_dim=3)
+    toy, toy3 = pair("toy", embedding_dim=2), pair("toy")  # the 2-D toy as it was, and the toy preset (3-D)
     written = [
         save_figure(decision_boundaries(toy, backend="matplotlib"), IMAGES / "toy_decision_boundaries_circle.png"),
         save_figure(decision_boundaries(toy, space="input", backend="matplotlib"),
                     IMAGES / "toy_decision_boundaries_input.png"),
         save_figure(decision_boundaries(toy3, backend="matplotlib"), IMAGES / "toy_decision_boundaries_sphere.png"),
+        save_figure(confidence_landscape(toy3, backend="matplotlib"), IMAGES / "toy_confidence_landscape_sphere.png"),
+        save_figure(confidence_landscape(toy, backend="matplotlib"), IMAGES / "toy_confidence_landscape_circle.png"),
+        save_figure(confidence_landscape(toy3, space="input", backend="matplotlib"),
+                    IMAGES / "toy_confidence_landscape_input.png"),
     ]
     run = toy3["with PS"]
     names = build_datasets(run.config)[0].class_names
@@ -49,8 +56,10 @@ def main() -> None:
     written.append(save_figure(ablation_heatmap(records, "map@r", backend="matplotlib"),
                                IMAGES / "digits_ablation_alpha_mu.png"))
     if args.demo_dir is not None:
-        runs = {"baseline": load_run(args.demo_dir / "baseline"), "with PS": load_run(args.demo_dir / "with_ps")}
-        figures = report_figures(prepare_report(runs), backend="matplotlib")
+        runs = {"baseline": load_run(args.demo_dir / "regime" / "baseline", "last"),
+                "with PS": load_run(args.demo_dir / "regime" / "with_ps", "last")}
+        measures = {name: mechanism_measures(run) for name, run in runs.items()}
+        figures = report_figures(prepare_report(runs, measures=measures), backend="matplotlib")
         for name in DEMO_FIGURES:
             written.append(save_figure(figures[name], IMAGES / f"glyphs_{name}.png", dpi=80))
     for path in written:

@@ -140,6 +140,7 @@ def test_tiny_pipeline_writes_csvs_figures_and_a_table_that_parses(tiny_report):
     assert runs["map@r"].between(0, 100).all() and runs["map@r"].nunique() > 1
     text = (folder / "RESULTS.md").read_text()
     assert "INCOMPLETE" not in text and "psviz reproduce --tiny" in text
+    assert "### Toy: the sweep" in text and "toy-8-2d-64" in text
     tables = md.read_tables(text)
     digits = next(t for t in tables if "MAP@R baseline" in t.columns)
     assert list(digits["loss"]) == list(losses.available())
@@ -160,12 +161,14 @@ def test_tiny_pipeline_resumes_without_redoing_finished_runs(tiny_report, capsys
     folder, args = tiny_report
     store = RecordStore(folder / "small" / "runs")
     records = sorted(store.directory.glob("*.json"))
-    assert len(records) == 21  # 16 table runs (one baseline shared with the ablation), 2 long, 3 more ablation
+    # 16 table runs (one baseline shared with the ablation), 2 long, 3 more ablation; the regime part: 4 sweep
+    # baselines (2 toy candidates x 2 seeds) and the PS arm of the explained candidate (its baselines are the sweep's)
+    assert len(records) == 27
     victim = records[0]
     before = {p.name: p.stat().st_mtime_ns for p in records}
     victim.unlink()
     assert main(args) == 0
-    assert "runs: 1 trained, 20 already stored, 0 failed" in capsys.readouterr().out
+    assert "runs: 1 trained, 26 already stored, 0 failed" in capsys.readouterr().out
     after = {p.name: p.stat().st_mtime_ns for p in sorted(store.directory.glob("*.json"))}
     assert set(after) == set(before)
     assert all(after[name] == before[name] for name in before if name != victim.name)
@@ -180,7 +183,7 @@ def test_report_marks_missing_runs(tiny_report, tmp_path):
     assert main(["reproduce", "--tiny", "--report-only", "--results-dir", str(tmp_path / "small"),
                  "--doc", str(tmp_path / "RESULTS.md"), "--images", str(tmp_path / "images")]) == 0
     text = (tmp_path / "RESULTS.md").read_text()
-    assert "INCOMPLETE: 10 of 21 planned runs are stored" in text
+    assert "INCOMPLETE: 10 of 27 planned runs are stored" in text
     md.read_tables(text)  # still parses
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from psviz.train.loop import build_datasets
 from psviz.train import (ConfigError, EmbeddingExport, TrainConfig, export_embeddings, fit, load_checkpoint, load_run,
                          preset, synthetic_batch)
 from psviz.train.loop import build, evaluate
@@ -122,6 +123,28 @@ def test_same_seed_same_run_and_ps_changes_it():
     assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
     c = fit(quick(ps=False), progress=False)
     assert not torch.equal(a.loss.proxies, c.loss.proxies)
+
+
+def test_evaluating_more_or_less_often_does_not_change_what_a_run_learns():
+    """The demo evaluates its regime runs half as often as `psviz reproduce`: that must leave training alone."""
+    often, seldom = (fit(quick(epochs=4, eval_every=every, holdout_per_class=3), progress=False) for every in (1, 4))
+    assert all(torch.equal(x, y) for x, y in zip(often.model.state_dict().values(), seldom.model.state_dict().values()))
+    assert often.history[-1]["unseen/map@r"] == seldom.history[-1]["unseen/map@r"]
+    assert sum("heldout/map@r" in row for row in often.history) == 4
+
+
+def test_held_out_items_are_kept_out_of_training_and_searched_among_the_training_items():
+    config = quick(epochs=1, holdout_per_class=3, train_per_class=20)
+    train_set, eval_sets = build_datasets(config)
+    heldout, gallery = eval_sets["heldout"]
+    assert torch.bincount(heldout.targets).tolist() == [3] * train_set.n_classes
+    assert torch.bincount(train_set.targets).tolist() == [20] * train_set.n_classes
+    assert len(gallery) == len(train_set) and heldout.split == "heldout"
+    assert not set(map(tuple, heldout.data.flatten(1).tolist())) & set(map(tuple, train_set.data.flatten(1).tolist()))
+    row = fit(config, progress=False).history[-1]
+    assert row["heldout/n_queries"] == len(heldout) and 0 <= row["heldout/map@r"] <= 1
+    fewer = build_datasets(quick(train_classes=3))[0]
+    assert fewer.n_classes == 3 and sorted(fewer.targets.unique().tolist()) == [0, 1, 2]
 
 
 def _interrupt_after(step_to_stop):

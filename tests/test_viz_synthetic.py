@@ -270,20 +270,25 @@ def restyled(step, n_axes):
 
 
 @pytest.mark.parametrize("name", ["toy", "toy3", "digits"])
-def test_slider_starts_at_the_batch_lambda_and_reproduces_the_figure(cases, name):
+def test_slider_has_even_stops_starts_nearest_the_batch_lambda_and_moves_the_subtitle(cases, name):
     _, batch, fig = cases[name]
     n = n_axes_of(name)
     slider, steps = slider_steps(fig)
-    grid = lambda_grid(batch.lam, 21)
-    assert [s.label for s in steps] == [f"{v:.2f}" for v in grid]
-    assert grid[slider.active] == pytest.approx(batch.lam, abs=1e-4)
+    grid = lambda_grid(21)
+    labels = [s.label for s in steps]
+    assert labels == [f"{v:.2f}" for v in grid] and len(set(labels)) == 21  # 0.00, 0.05, ... 1.00
+    assert abs(grid[slider.active] - batch.lam) <= 0.025 + 1e-9
     names = [t.name for t in fig.data]
-    for step in steps:
-        assert step.method == "restyle"
-        assert list(step.args[1]) == [names.index(SYN), names.index(SYN_PROXY)]
+    space = display_space(batch)
+    for step, value in zip(steps, grid):
+        assert step.method == "update"
+        assert list(step.args[2]) == [names.index(SYN), names.index(SYN_PROXY)]
+        assert f"λ = {value:.2f}" in step.args[1]["title.text"]
     syn, syn_proxy = restyled(steps[slider.active], n)
-    assert np.allclose(syn, coords(trace(fig, SYN), n), atol=2e-3)
-    assert np.allclose(syn_proxy, coords(trace(fig, SYN_PROXY), n), atol=2e-3)
+    moved = batch.with_lambda(grid[slider.active])
+    assert np.allclose(syn, space(moved.synthetic_embeddings), atol=1e-5)
+    assert np.allclose(syn_proxy, space(moved.synthetic_proxies), atol=1e-5)
+    assert f"λ = {batch.lam:.2f}" in fig.layout.title.text  # the figure opens at the batch's own λ
 
 
 @pytest.mark.parametrize("name", ["toy", "toy3", "digits"])
@@ -312,9 +317,8 @@ def test_other_slider_steps_show_the_batch_remixed_with_their_lambda(cases, name
 
 
 def test_lambda_grid():
-    assert lambda_grid(0.5, 5) == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert lambda_grid(1 / 3, 5) == [0.0, 0.25, 0.3333, 0.5, 0.75, 1.0]
-    assert lambda_grid(0.0, 2) == [0.0, 1.0]
+    assert lambda_grid(5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert lambda_grid(2) == [0.0, 1.0]
 
 
 def test_lam_argument_remixes_and_zero_steps_drops_the_slider(cases):

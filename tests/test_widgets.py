@@ -76,6 +76,22 @@ def test_changing_alpha_then_train_changes_the_figures_and_going_back_is_cached(
     assert panel.cache.misses == misses + 1
 
 
+def test_a_slider_value_off_its_grid_finds_the_cached_runs(panel):
+    """Dragging α back to a readout of 0.40 can leave 0.39999999999999997 in the slider: still a cache hit."""
+    trained = panel.configs()["with PS"].alpha
+    panel.alpha.value = 2.0
+    panel.alpha.value = trained - 5.551115123125783e-17  # the float a drag can leave behind
+    assert panel.configs()["with PS"].alpha == trained
+    assert "from the cache" in panel.status.value
+
+
+def test_landscape_tab_shows_both_runs_live(panel):
+    assert set(panel.live) == {"baseline", "with PS"}
+    assert all(live.redraws >= 1 for live in panel.live.values())  # finish() drew the final state at least
+    titles = [panel.tabs.get_title(i) for i in range(len(panel.tabs.children))]
+    assert "landscape" in titles and all(len(t) <= 16 for t in titles)  # short: not truncated in a column
+
+
 def test_an_error_in_a_callback_is_shown_in_the_panel():
     panel = ProxySynthesisPanel("toy", epochs=0)  # an invalid run length: the config check fails on Train
     panel.train_button.click()

@@ -13,7 +13,7 @@ import pandas as pd
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, select
-from .stats import METRICS, compare, paired_difference, runs_frame
+from .stats import compare, curve_summary, curves_frame, paired_difference, runs_frame
 
 METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
 DATASET_NAMES = {"glyphs": "Glyphs", "toy": "Toy"}
@@ -30,6 +30,8 @@ class Arms:
     records: dict  # "baseline" / "with PS" -> list of records (seed order)
     comparison: pd.DataFrame
     measures: pd.DataFrame
+    curve: pd.DataFrame  # unseen MAP@R per evaluated epoch: each arm's mean and std, the paired difference
+    gap: dict  # the held-out-seen - unseen MAP@R gap at the end: each arm's mean / std and the paired difference
     missing: int = 0
 
 
@@ -75,7 +77,25 @@ def _arms(plan: RegimePlan, dataset: str, candidate: Candidate, read) -> Arms:
                 records[arm].append(record)
     frame = runs_frame(records["baseline"] + records["with PS"])
     comparison = compare(frame, by=("dataset",)) if len(frame) else pd.DataFrame()
-    return Arms(candidate, records, comparison, measures_frame(records), missing)
+    curves = curves_frame(records["baseline"] + records["with PS"])
+    curve = curve_summary(curves) if len(curves) else pd.DataFrame()
+    return Arms(candidate, records, comparison, measures_frame(records), curve, final_gap(records), missing)
+
+
+def final_gap(records: dict) -> dict:
+    """Held-out-seen minus unseen MAP@R (points) at each run's last evaluation, per arm, paired by seed."""
+    def gap(record):
+        row = next((r for r in reversed(record["history"]) if "heldout/map@r" in r and "unseen/map@r" in r), None)
+        return None if row is None else 100 * (row["heldout/map@r"] - row["unseen/map@r"])
+    by_seed = {arm: {r["config"]["seed"]: gap(r) for r in rs} for arm, rs in records.items()}
+    seeds = sorted(s for s in set(by_seed["baseline"]) & set(by_seed["with PS"])
+                   if by_seed["baseline"][s] is not None and by_seed["with PS"][s] is not None)
+    if not seeds:
+        return {}
+    base = np.array([by_seed["baseline"][s] for s in seeds])
+    ps = np.array([by_seed["with PS"][s] for s in seeds])
+    return {"baseline": (base.mean(), base.std(ddof=1) if len(base) > 1 else np.nan),
+            "with PS": (ps.mean(), ps.std(ddof=1) if len(ps) > 1 else np.nan), **paired_difference(base, ps)}
 
 
 def collect_regime(plan: RegimePlan, read) -> RegimeResults:
@@ -167,6 +187,29 @@ def _said(comparison: pd.DataFrame) -> str:
     return "; ".join(lines) + "." if lines else ""
 
 
+def _curve_lines(curve: pd.DataFrame) -> str:
+    c = curve.set_index("epoch")
+    peak, last = int(c["baseline_mean"].idxmax()), int(c.index.max())
+    ahead = int((curve["diff"] > 0).sum())
+    parts = [f"the baseline's mean unseen MAP@R peaked at epoch {peak} ({c.loc[peak, 'baseline_mean']:.2f}) and "
+             f"ended at {c.loc[last, 'baseline_mean']:.2f}; PS's peaked at epoch {int(c['ps_mean'].idxmax())} "
+             f"({c['ps_mean'].max():.2f}) and ended at {c.loc[last, 'ps_mean']:.2f}"]
+    for label, epoch in (("at the baseline's peak", peak), ("at the end", last)):
+        r = c.loc[epoch]
+        parts.append(f"PS − baseline {label} (epoch {epoch}): "
+                     f"{md.difference(r['diff'], r['ci_low'], r['ci_high'], r['p'] < 0.05)} points")
+    parts.append(f"PS was ahead at {ahead} of {len(curve)} evaluations")
+    return "Per epoch: " + "; ".join(parts) + "."
+
+
+def _curve_table(curve: pd.DataFrame) -> str:
+    rows = [{"epoch": int(r["epoch"]), "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
+             "PS": md.mean_std(r["ps_mean"], r["ps_std"]),
+             "Δ [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["p"] < 0.05)}
+            for _, r in curve.iterrows()]
+    return md.to_markdown(pd.DataFrame(rows))
+
+
 def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
     c = plan.config(candidate, False, 0)
     model = c.model + (f" {c.model_options['hidden']}" if "hidden" in c.model_options else "")
@@ -189,6 +232,14 @@ def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure:
                 f"`*` for p < 0.05). {_said(arms.comparison)}", "", comparison_table(arms.comparison), "",
                 f"Training and evaluation took {np.nanmean(seconds):.0f} s a run on average in the reproduction's "
                 f"one-thread workers.", ""]
+    if arms.gap:
+        g = arms.gap
+        out += [f"Held-out-seen − unseen MAP@R gap at the end: baseline {md.mean_std(*g['baseline'])}, with PS "
+                f"{md.mean_std(*g['with PS'])}, Δ {md.difference(g['diff'], g['ci_low'], g['ci_high'], g['p'] < 0.05)}"
+                " points.", ""]
+    if len(arms.curve):
+        out += [_curve_lines(arms.curve), "", "<details><summary>Unseen MAP@R (%) at every evaluated epoch"
+                "</summary>", "", _curve_table(arms.curve), "", "</details>", ""]
     if len(arms.measures):
         out += ["Mechanism measures at the end of training (`psviz.train.mechanism_measures`; for the baseline, the "
                 "synthetic points are those PS would make from its embeddings):", "", measures_table(arms.measures),

@@ -355,8 +355,12 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
     batches = Batches(config, parts.train_set.targets, dist.rank if dist else 0, dist.world if dist else 1)
     autocast = _autocast(config, device)
     interrupted = False
-    epochs_bar = tqdm(total=config.epochs, initial=epoch, desc="epochs", unit="epoch",
-                      disable=not (progress and main), leave=True)
+    # one bar for the whole run (one line in a notebook, however many epochs), over all its steps
+    per_epoch = len(batches.epoch(0))
+    bar = tqdm(total=config.epochs * per_epoch, initial=epoch * per_epoch + step, unit="step",
+               desc=f"{config.loss}{' + PS' if config.ps else ''} on {config.dataset}",
+               disable=not (progress and main), leave=True)
+    shown = {"epoch": f"{epoch}/{config.epochs}"}
     with _StopFlag() as stop:
         try:
             while epoch < config.epochs:
@@ -375,8 +379,6 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                 if prior is not None:  # a partly done epoch: keep its running loss
                     total, count = prior.get("_loss_sum", 0.0), prior.get("_loss_count", 0)
                     history.pop()
-                steps_bar = tqdm(total=len(epoch_batches), initial=step, desc=f"epoch {epoch + 1}", unit="step",
-                                 disable=not (progress and main), leave=False)
                 for x, y in _loader(parts.train_set, epoch_batches[step:], config.num_workers):
                     x, y = _to_device(x, device, config.channels_last), y.to(device, non_blocking=True)
                     with autocast:
@@ -393,14 +395,14 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                     step_loss = value.item()
                     total, count = total + step_loss, count + 1
                     parts.loss.raise_pending()  # input checks deferred on CUDA (free after .item()'s sync)
-                    steps_bar.update(1)
-                    steps_bar.set_postfix(loss=f"{total / count:.4f}")
+                    bar.update(1)
+                    bar.set_postfix({**shown, "epoch": f"{epoch + 1}/{config.epochs}", "loss": f"{total / count:.3f}"},
+                                    refresh=False)
                     _call(callbacks, "step_end", epoch=epoch, step=step, loss=step_loss)
                     if stop.requested:
                         history.append({"epoch": epoch + 1, "loss": total / count, "_loss_sum": total,
                                         "_loss_count": count, "partial": True})
                         raise KeyboardInterrupt
-                steps_bar.close()
                 distributed.sync_buffers(parts.model, dist)
                 parts.scheduler.step()
                 epoch, step = epoch + 1, 0
@@ -413,10 +415,10 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                                        num_workers=config.num_workers, autocast=autocast, dist=dist)
                     row.update(metrics)
                 history.append(row)
-                epochs_bar.update(1)
                 if "unseen/map@r" in row:
-                    epochs_bar.set_postfix({"loss": f"{row['loss']:.3f}", "R@1": f"{row['unseen/recall@1']:.3f}",
-                                            "MAP@R": f"{row['unseen/map@r']:.3f}"})
+                    shown.update({"unseen R@1": f"{row['unseen/recall@1']:.3f}",
+                                  "MAP@R": f"{row['unseen/map@r']:.3f}"})
+                    bar.set_postfix({**shown, "epoch": f"{epoch}/{config.epochs}", "loss": f"{row['loss']:.3f}"})
                 if main and metrics and run_dir is not None:
                     improved = best is None or row["unseen/map@r"] > best
                     best = row["unseen/map@r"] if improved else best
@@ -438,7 +440,7 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                            f"continue with resume=True (psviz train ... --resume)")
             raise
         finally:
-            epochs_bar.close()
+            bar.close()
             if dist is not None:
                 dist.close()
     return FitResult(parts.model, parts.loss, [r for r in history if not r.get("partial")], config, run_dir,

@@ -66,50 +66,50 @@ def _subtitle(series: dict) -> str:
     return f"mean ± 1 sample std over {n} seeds" if n and n > 1 else "one seed per run"
 
 
-def _plotly(series: dict, metric: str, reference_name: str, title: str) -> go.Figure:
+def _panels(metric: str, reference_name: str) -> list[tuple[str, str]]:
     label = _label(metric)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=[
-        f"{label} (%): {reference_name} (dashed) and unseen (solid)",
-        f"gap: {reference_name} − unseen {label} (points)"])
+    return [("unseen", f"unseen {label} (%)"), ("reference", f"{reference_name} {label} (%)"),
+            ("gap", f"gap: {reference_name} − unseen (points)")]
+
+
+def _plotly(series: dict, metric: str, reference_name: str, title: str) -> go.Figure:
+    panels = _panels(metric, reference_name)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=[t for _, t in panels])
     for i, (name, s) in enumerate(series.items()):
         colour = arm_colour(name, i)
         x = s["epochs"]
-        for col, key, dash, show in ((1, "unseen", "solid", True), (1, "reference", "dash", False),
-                                     (2, "gap", "solid", False)):
+        for col, (key, what) in enumerate(panels, start=1):
             mean, std = s[f"{key}_mean"], s[f"{key}_std"]
             if s["n_seeds"] > 1:
                 fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                                          fill="toself", fillcolor=rgba(colour, 0.15), line=dict(width=0),
                                          hoverinfo="skip", showlegend=False, legendgroup=name), row=1, col=col)
-            what = {"unseen": f"unseen {label}", "reference": f"{reference_name} {label}", "gap": "gap"}[key]
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name, showlegend=show,
-                                     line=dict(color=colour, dash=dash), marker=dict(size=5),
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name,
+                                     showlegend=col == 1, line=dict(color=colour), marker=dict(size=5),
                                      hovertemplate=f"{name}, {what}<br>epoch %{{x}}: %{{y:.2f}}<extra></extra>"),
                           row=1, col=col)
-    for col in (1, 2):
+    for col in (1, 2, 3):
         fig.update_xaxes(title="epoch", row=1, col=col)
     fig.update_layout(title=dict(text=f"{title}<br><sup>{_subtitle(series)}</sup>"), template="plotly_white",
-                      height=440, autosize=True, margin=dict(t=110, b=60),
-                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.5, xanchor="center"))
+                      height=420, autosize=True, margin=dict(t=110, b=60),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.5, xanchor="center"))
     return fig
 
 
 def _matplotlib(series: dict, metric: str, reference_name: str, title: str) -> Figure:
-    label = _label(metric)
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    panels = _panels(metric, reference_name)
+    fig = Figure(figsize=(12, 4.0), layout="constrained")
+    axes = fig.subplots(1, 3)
     for i, (name, s) in enumerate(series.items()):
         colour = arm_colour(name, i)
         x = s["epochs"]
-        for ax, key, style in ((left, "unseen", "-"), (left, "reference", "--"), (right, "gap", "-")):
+        for ax, (key, _) in zip(axes, panels):
             mean, std = s[f"{key}_mean"], s[f"{key}_std"]
-            ax.plot(x, mean, style, marker="o", markersize=3, color=colour,
-                    label=name if (ax is left and key == "unseen") else None)
+            ax.plot(x, mean, marker="o", markersize=3, color=colour, label=name if ax is axes[0] else None)
             if s["n_seeds"] > 1:
                 ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)
-    left.set(xlabel="epoch", ylabel=f"{label} (%)", title=f"{reference_name} (dashed) and unseen (solid)")
-    right.set(xlabel="epoch", ylabel="points", title=f"gap: {reference_name} − unseen {label}")
-    for ax in (left, right):
+    for ax, (_, what) in zip(axes, panels):
+        ax.set(xlabel="epoch", title=what)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{title}\n({_subtitle(series)})", fontsize=11)
     fig.legend(loc="outside lower center", ncol=len(series), fontsize=9)

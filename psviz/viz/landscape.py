@@ -172,13 +172,16 @@ def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
         fig.update_polars(radialaxis=dict(range=[0, UNSEEN_R + 0.32], visible=False),
                           angularaxis=dict(showticklabels=False, showgrid=False), bgcolor="white")
     if kind == "sphere":
-        fig.update_scenes(aspectmode="cube", xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+        fig.update_scenes(aspectmode="cube", xaxis_visible=False, yaxis_visible=False, zaxis_visible=False,
+                          camera=dict(eye=dict(x=1.05, y=1.05, z=0.55)))
     where = {"circle": "on the circle (2-D embedding; seen points inside, each unseen class on a ring outside)",
              "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}[kind]
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{where}<br>{NOTE}</sup>"), template="plotly_white",
-                      height=600, autosize=True, margin=dict(t=150, b=60, l=20, r=20),
-                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0.5, xanchor="center",
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{where}</sup>"), template="plotly_white",
+                      height=620, autosize=True, margin=dict(t=140, b=90, l=20, r=20),
+                      legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.5, xanchor="center",
                                   itemsizing="constant"))
+    fig.add_annotation(text=NOTE, showarrow=False, xref="paper", yref="paper", x=0.5, y=-0.1, yanchor="top",
+                       font=dict(size=12))
     return fig
 
 

@@ -78,7 +78,9 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
     _check_pair(runs)
     ps_run = runs[WITH_PS]
     splits = _plain_splits(ps_run.config)
-    batch = synthetic_batch(ps_run, seed=seed)
+    many = len(splits[datasets.SEEN][0].class_names) > MANY_CLASSES
+    # with many classes a batch of 128 is 128 mixing paths in one plane: a smaller one can be followed by eye
+    batch = synthetic_batch(ps_run, seed=seed, batch_size=FOCUS_CLASSES if many else None)
     pair = boundary_runs if boundary_runs is not None else (
         runs if ps_run.config.embedding_dim in (2, 3) else None)
     boundaries = None

@@ -203,9 +203,15 @@ def align(reference: UMAPProjection, other: UMAPProjection) -> UMAPProjection:
 # ---- drawing -----------------------------------------------------------------------------------------------------
 
 def _layers(projection: UMAPProjection):
-    """(kind, xy, colours, hover text, legend name) for each group of points, in drawing order."""
+    """(kind, xy, colours, hover text, legend name) for each group of points, in drawing order: synthetic points
+    first (under everything), then seen and unseen points, proxies last."""
     names = projection.class_names
     n_seen = len(names.get(datasets.SEEN, []))
+    if "synthetic" in projection.extras:
+        for kind, key in (("synthetic", "synthetic"), ("synthetic_proxy", "synthetic_proxies")):
+            labels = projection.extra_labels[key]
+            yield (kind, projection.extras[key], SYNTHETIC_COLOUR, [f"synthetic class {c}" for c in labels],
+                   MARKS[kind].name)
     for split in (datasets.SEEN, datasets.UNSEEN):
         mask = projection.splits == split
         if mask.any():
@@ -215,11 +221,6 @@ def _layers(projection: UMAPProjection):
                    MARKS[split].name)
     seen_names = names.get(datasets.SEEN, [])
     label_of = lambda c: seen_names[c] if c < len(seen_names) else f"class {c}"  # noqa: E731
-    if "synthetic" in projection.extras:
-        for kind, key in (("synthetic", "synthetic"), ("synthetic_proxy", "synthetic_proxies")):
-            labels = projection.extra_labels[key]
-            yield (kind, projection.extras[key], SYNTHETIC_COLOUR, [f"synthetic class {c}" for c in labels],
-                   MARKS[kind].name)
     if "proxies" in projection.extras:
         labels = projection.extra_labels["proxies"]
         yield ("proxy", projection.extras["proxies"], class_colours(labels),
@@ -231,38 +232,55 @@ def _shrink(n: int) -> float:
     return float(np.clip((60 / max(n, 1)) ** 0.5, 0.45, 1.0))
 
 
+# (size, line width, opacity) per kind in a map: unseen points large and hollow so they read at a glance, proxies
+# outlined so the seen points under them stay visible, synthetic points small and light under everything.
+_STYLE = {"seen": (6.0, 0.0, 0.7), "unseen": (8.0, 1.8, 1.0), "proxy": (9.0, 2.0, 1.0),
+          "synthetic": (6.0, 1.2, 0.5), "synthetic_proxy": (8.0, 1.2, 0.5)}
+_SYMBOLS = {"proxy": ("diamond-open", "D")}
+
+
+def _style(kind: str, n: int) -> tuple[float, float, float]:
+    size, width, opacity = _STYLE[kind]
+    floor = 0.85 if kind == "unseen" else 0.45
+    return size * max(_shrink(n), floor), width, opacity
+
+
 def _plotly(projections: dict, title: str, ranges):
     fig = make_subplots(rows=1, cols=len(projections), subplot_titles=list(projections), horizontal_spacing=0.05)
     in_legend = set()
     for col, projection in enumerate(projections.values(), start=1):
         for kind, xy, colours, text, name in _layers(projection):
             mark = MARKS[kind]
-            size = mark.size * (0.7 if kind in ("seen", "unseen") else 1) * _shrink(len(xy))
-            line = dict(width=1.2, color="#222222" if kind == "proxy" else colours)
+            size, width, opacity = _style(kind, len(xy))
+            symbol = _SYMBOLS.get(kind, (mark.plotly_symbol,))[0]
             fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, legendgroup=kind,
                                        showlegend=kind not in in_legend, hovertext=text, hoverinfo="text",
-                                       marker=dict(symbol=mark.plotly_symbol, size=size, color=colours, line=line,
-                                                   opacity=0.75 if kind in ("seen", "unseen") else 1)),
+                                       marker=dict(symbol=symbol, size=size, color=colours, opacity=opacity,
+                                                   line=dict(width=width, color=colours))),
                           row=1, col=col)
             in_legend.add(kind)
         fig.update_xaxes(range=ranges[0], row=1, col=col, showticklabels=False, title="UMAP 1")
         fig.update_yaxes(range=ranges[1], row=1, col=col, showticklabels=False, title="UMAP 2" if col == 1 else None)
-    fig.update_layout(title=title, template="plotly_white", height=560, width=max(640, 540 * len(projections)),
-                      legend=dict(itemsizing="constant"))
+    fig.update_layout(title=title, template="plotly_white", height=580, autosize=True, margin=dict(t=90, b=50),
+                      legend=dict(orientation="h", yanchor="top", y=-0.06, x=0.5, xanchor="center",
+                                  itemsizing="constant"))
     return fig
 
 
 def _matplotlib(projections: dict, title: str, ranges):
-    fig = Figure(figsize=(5.4 * len(projections), 5.6), layout="constrained")
+    fig = Figure(figsize=(5.4 * len(projections), 5.8), layout="constrained")
     in_legend = set()
     for i, (name, projection) in enumerate(projections.items()):
         ax = fig.add_subplot(1, len(projections), i + 1)
         for kind, xy, colours, _, label in _layers(projection):
             mark = MARKS[kind]
-            ax.scatter(xy[:, 0], xy[:, 1], marker=mark.mpl_marker, s=(mark.size * _shrink(len(xy))) ** 2 * (0.5 if kind in
-                       ("seen", "unseen") else 1), facecolors=colours if mark.filled else "none",
-                       edgecolors="#222222" if kind == "proxy" else colours, linewidths=0.6,
-                       alpha={"seen": 0.75, "unseen": 0.75, "proxy": 0.55}.get(kind, 0.8), label=None if kind in in_legend else label)
+            size, width, opacity = _style(kind, len(xy))
+            marker = _SYMBOLS.get(kind, (None, mark.mpl_marker))[1]
+            hollow = kind in ("unseen", "proxy", "synthetic_proxy")
+            ax.scatter(xy[:, 0], xy[:, 1], marker=marker, s=(0.8 * size) ** 2,
+                       facecolors="none" if hollow else colours, edgecolors=colours if hollow else None,
+                       linewidths=max(width, 0.8) if hollow or marker == "x" else 0, alpha=opacity,
+                       label=None if kind in in_legend else label)
             in_legend.add(kind)
         ax.set_xlim(*ranges[0])
         ax.set_ylim(*ranges[1])
@@ -270,7 +288,7 @@ def _matplotlib(projections: dict, title: str, ranges):
         ax.set_yticks([])
         ax.set_title(name)
     fig.suptitle(title)
-    fig.legend(loc="outside lower center", ncol=5, fontsize=8)
+    fig.legend(loc="outside lower center", ncol=5, fontsize=9, markerscale=1.3)
     return fig
 
 

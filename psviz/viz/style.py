@@ -22,7 +22,7 @@ _PALETTE = (
     "#F6F926", "#FF9616", "#479B55", "#EEA6FB", "#DC587D", "#D626FF", "#6E899C", "#00B5F7", "#B68E00", "#C9FBE5",
     "#FF0092", "#22FFA7", "#E3EE9E", "#86CE00", "#BC7196", "#7E7DCD", "#FC6955", "#E48F72",
 )
-SYNTHETIC_COLOUR = "#444444"
+SYNTHETIC_COLOUR = "#6E6E6E"
 LINK_COLOUR = "rgba(90, 90, 90, 0.45)"
 
 
@@ -35,16 +35,17 @@ class Mark:
     mpl_marker: str
     filled: bool
     size: float
-    plotly_symbol_3d: str  # Scatter3d knows only a few symbols
+    plotly_symbol_3d: str  # Scatter3d knows only a few symbols, and its "x" needs a font many machines lack
+    opacity: float = 1.0
 
 
-
+# Synthetic points are many, and secondary: small, light and translucent, drawn under the real points and proxies.
 MARKS = {
     "seen": Mark("seen-class embedding", "circle", "o", True, 6, "circle"),
-    "unseen": Mark("unseen-class embedding", "circle-open", "o", False, 6, "circle-open"),
-    "proxy": Mark("proxy", "diamond", "D", True, 12, "diamond"),
-    "synthetic": Mark("synthetic embedding", "x", "X", True, 9, "x"),
-    "synthetic_proxy": Mark("synthetic proxy", "star", "*", True, 14, "square"),
+    "unseen": Mark("unseen-class embedding", "circle-open", "o", False, 7, "circle-open"),
+    "proxy": Mark("proxy", "diamond", "D", True, 11, "diamond"),
+    "synthetic": Mark("synthetic embedding", "x-thin", "x", False, 7, "cross", 0.6),
+    "synthetic_proxy": Mark("synthetic proxy", "star-open", "*", False, 10, "square-open", 0.6),
 }
 
 

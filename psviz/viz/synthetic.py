@@ -134,20 +134,19 @@ def _paths(result: SynthesisResult, space: Space) -> tuple[np.ndarray, np.ndarra
     return emb_xy, with_breaks(space(prox).reshape(len(class_pairs), -1, space.n_axes))
 
 
-def lambda_grid(lam: float, steps: int) -> list[float]:
-    """Evenly spaced lam values in [0, 1] plus the batch's own lam (the slider starts there)."""
-    grid = {round(float(v), 4) for v in np.linspace(0.0, 1.0, steps)}
-    return sorted(grid | {round(float(lam), 4)})
+def lambda_grid(steps: int) -> list[float]:
+    """Evenly spaced λ stops in [0, 1] for the slider (evenly spaced labels; it starts at the stop nearest the
+    batch's own λ, which the figure shows until the slider moves)."""
+    return [round(float(v), 4) for v in np.linspace(0.0, 1.0, steps)]
 
 
 # ---- plotly ------------------------------------------------------------------------------------------------------
 
 def _scatter(points: _Points, kind: str, n_axes: int, colours, **extra):
     mark = MARKS[kind]
-    marker = dict(symbol=mark.plotly_symbol if n_axes == 2 else mark.plotly_symbol_3d, size=mark.size if n_axes == 2 else mark.size * 0.6, color=colours,
-                  line=dict(width=1.5 if mark.filled else 2, color="#222222" if kind == "proxy" else colours))
-    if kind == "unseen":
-        marker["line"] = dict(width=2, color=colours)
+    marker = dict(symbol=mark.plotly_symbol if n_axes == 2 else mark.plotly_symbol_3d,
+                  size=mark.size if n_axes == 2 else mark.size * 0.6, color=colours, opacity=mark.opacity,
+                  line=dict(width=1.5 if mark.filled else 1.5, color="#222222" if kind == "proxy" else colours))
     coords = dict(x=points.xy[:, 0], y=points.xy[:, 1])
     if n_axes == 3:
         coords["z"] = points.xy[:, 2]
@@ -190,16 +189,16 @@ def _plotly(result, space, names, lam_steps, title, proxies_mode="auto"):
     traces.append(_line(emb_paths, EMBEDDING_PATHS, n_axes, "solid"))
     if proxy_paths is not None:
         traces.append(_line(proxy_paths, PROXY_PATHS, n_axes, "dot"))
+    traces.append(_scatter(syn, "synthetic", n_axes, SYNTHETIC_COLOUR))  # under the real points and proxies
+    traces.append(_scatter(syn_proxy, "synthetic_proxy", n_axes, SYNTHETIC_COLOUR))
     traces.append(_scatter(real, "seen", n_axes, class_colours(real.labels)))
     traces.append(_scatter(proxies, "proxy", n_axes, class_colours(proxies.labels)))
-    traces.append(_scatter(syn, "synthetic", n_axes, SYNTHETIC_COLOUR))
-    traces.append(_scatter(syn_proxy, "synthetic_proxy", n_axes, SYNTHETIC_COLOUR))
     fig = go.Figure(traces)
     syn_index = [i for i, t in enumerate(fig.data) if t.name in (MARKS["synthetic"].name,
                                                                  MARKS["synthetic_proxy"].name)]
     if lam_steps and result.n_synthetic:
         steps = []
-        grid = lambda_grid(result.lam, lam_steps)
+        grid = lambda_grid(lam_steps)
         for value in grid:
             mixed = result.with_lambda(value)
             moved = synthetic_points(mixed, space, names)
@@ -207,8 +206,9 @@ def _plotly(result, space, names, lam_steps, title, proxies_mode="auto"):
                               args=[_restyle_args(*moved, n_axes),
                                     {"title.text": f"{title}<br><sup>{subtitle(mixed, proxies_mode)}</sup>"},
                                     syn_index]))
-        fig.update_layout(sliders=[dict(active=grid.index(round(float(result.lam), 4)), steps=steps,
-                                        currentvalue=dict(prefix="λ = "), pad=dict(t=40))])
+        nearest = int(np.argmin(np.abs(np.array(grid) - result.lam)))
+        fig.update_layout(sliders=[dict(active=nearest, steps=steps, currentvalue=dict(prefix="λ = "),
+                                        pad=dict(t=40))])
     fig.update_layout(title=dict(text=f"{title}<br><sup>{subtitle(result, proxies_mode)}</sup>"),
                       template="plotly_white", legend=dict(itemsizing="constant"), height=620,
                       meta={"psviz_title": title, "psviz_proxies": proxies_mode})
@@ -229,8 +229,12 @@ def _mpl_points(ax, points: _Points, kind: str, colours, n_axes: int):
     coords = [points.xy[:, i] for i in range(n_axes)]
     face = colours if mark.filled else "none"
     edge = "#222222" if kind == "proxy" else colours
+    synthetic = kind.startswith("synthetic")
+    if mark.mpl_marker == "x":  # an unfilled line marker takes its colour from the face
+        face, edge = colours, None
     ax.scatter(*coords, marker=mark.mpl_marker, s=mark.size ** 2 * (0.7 if kind == "seen" else 1.0), c=None,
-               facecolors=face, edgecolors=edge, linewidths=1.0, label=mark.name, zorder=3)
+               facecolors=face, edgecolors=edge, linewidths=1.0, label=mark.name, alpha=mark.opacity,
+               zorder=2 if synthetic else 3)
 
 
 def _matplotlib(result, space, names, title, proxies_mode="auto"):

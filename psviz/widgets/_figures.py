@@ -39,6 +39,14 @@ def figure_widget(fig: go.Figure) -> go.FigureWidget:
     return go.FigureWidget(json_safe(fig))
 
 
+def placeholder(message: str) -> go.Figure:
+    """An empty figure with a message in its middle (a tab before anything is trained)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
+    fig.update_layout(template="plotly_white", height=360, xaxis_visible=False, yaxis_visible=False)
+    return fig
+
+
 class FigureSlot:
     """A place in a layout that shows one FigureWidget; `show` puts a new figure there.
 
@@ -58,4 +66,4 @@ class FigureSlot:
         return self.figure
 
 
-__all__ = ["FigureSlot", "figure_widget", "json_safe"]
+__all__ = ["FigureSlot", "figure_widget", "json_safe", "placeholder"]

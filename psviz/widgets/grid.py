@@ -11,9 +11,9 @@ import ipywidgets as widgets
 from .._checks import check_number
 from ..viz.ablation import ablation_heatmap
 from ._errors import ErrorBox
-from ._figures import FigureSlot
+from ._figures import FigureSlot, placeholder
 from .cache import RunCache
-from .panel import _placeholder, panel_config
+from .panel import panel_config
 
 
 def cell_label(cell: dict) -> str:
@@ -48,7 +48,7 @@ class AblationGrid:
         self.status = widgets.HTML(value=f"{len(self.cells())} runs to do: press <b>Run grid</b>.")
         self.errors = ErrorBox()
         self.failure_list = widgets.HTML(value="")
-        self.slot = FigureSlot(_placeholder("no runs finished yet"))
+        self.slot = FigureSlot(placeholder("no runs finished yet"))
         self.run_button = widgets.Button(description="Run grid", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.run_button.on_click(lambda _: self.errors.guard(self.start))

@@ -13,8 +13,7 @@ import ipywidgets as widgets
 from ..train import FitResult, TrainConfig
 from ..viz.boundaries import boundary_view
 from ..viz.landscape import confidence_landscape
-from ._figures import FigureSlot, json_safe
-from .panel import _placeholder
+from ._figures import FigureSlot, json_safe, placeholder
 
 
 class LiveLandscape:
@@ -37,7 +36,7 @@ class LiveLandscape:
         self.config, self.name, self.space = config, name or ("with PS" if config.ps else "baseline"), space
         self.resolution = resolution if config.embedding_dim == 2 or space == "input" else max(20, resolution // 9)
         self.max_points, self.budget = max_points, budget
-        self.slot = FigureSlot(_placeholder(f"{self.name}: the landscape appears once training starts"))
+        self.slot = FigureSlot(placeholder(f"{self.name}: the landscape appears once training starts"))
         self.widget = widgets.Box([self.slot.widget], layout=widgets.Layout(width="100%"))
         self.redraws, self.draw_seconds, self.train_seconds = 0, 0.0, 0.0
         self._mark, self._last_cost, self._drawn = None, 0.0, False

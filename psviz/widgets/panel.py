@@ -15,11 +15,13 @@ from ..viz.curves import recall_at_k
 from ..viz.seen_unseen import umap_seen_unseen
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox
-from ._figures import FigureSlot
+from ._figures import FigureSlot, placeholder
+from .live import LiveLandscape
 from .cache import RunCache
 
 DATASETS = ("toy", "digits")
 FIGURES = ("synthetic", "boundaries", "umap", "recall")
+TAB_TITLES = ("synthetic batch", "regions", "landscape", "UMAP", "Recall@K")
 
 
 def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, seed: int,
@@ -36,11 +38,11 @@ def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, 
     return preset(dataset, **changes)
 
 
-def _placeholder(message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
-    fig.update_layout(template="plotly_white", height=360, xaxis_visible=False, yaxis_visible=False)
-    return fig
+def on_step(slider) -> float:
+    """The slider's value on its own grid: dragging back to a readout of 0.40 gives 0.4, not 0.39999999999999997,
+    so the run cache finds the runs trained at 0.4."""
+    steps = round((slider.value - slider.min) / slider.step)
+    return round(slider.min + steps * slider.step, 10)
 
 
 class ProxySynthesisPanel:
@@ -71,7 +73,7 @@ class ProxySynthesisPanel:
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.status = widgets.HTML(value="Press <b>Train</b> to fit a baseline and a PS run.")
         self.errors = ErrorBox()
-        self.slots = {name: FigureSlot(_placeholder("not trained yet")) for name in FIGURES}
+        self.slots = {name: FigureSlot(placeholder("not trained yet")) for name in FIGURES}
         self.runs: dict[str, FitResult] = {}
         self.batch = None
         self._names = None
@@ -79,9 +81,16 @@ class ProxySynthesisPanel:
         self.lam.observe(lambda change: self.errors.guard(self.move_lambda, change["new"]), names="value")
         for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed):
             control.observe(lambda _: self.errors.guard(self._show_if_cached), names="value")
-        tabs = widgets.Tab(children=[self.slots[n].widget for n in FIGURES])
-        for i, title in enumerate(["synthetic embeddings", "decision regions", "UMAP seen vs unseen", "Recall@K"]):
+        # the landscape tab holds one live landscape per run, redrawn while the toy runs train
+        self.landscape = widgets.HBox([widgets.HTML("Press <b>Train</b>: the confidence landscapes of both runs "
+                                                    "are drawn here while they train (2-D and 3-D embeddings).")])
+        self.live: dict = {}
+        children = [self.slots["synthetic"].widget, self.slots["boundaries"].widget, self.landscape,
+                    self.slots["umap"].widget, self.slots["recall"].widget]
+        tabs = widgets.Tab(children=children)
+        for i, title in enumerate(TAB_TITLES):
             tabs.set_title(i, title)
+        self.tabs = tabs
         self.widget = widgets.VBox([
             widgets.HBox([self.dataset, self.loss, self.seed, self.train_button]),
             widgets.HBox([self.alpha, self.mu, self.lam]),
@@ -99,7 +108,7 @@ class ProxySynthesisPanel:
 
     def configs(self) -> dict[str, TrainConfig]:
         """The baseline and PS configs the controls describe now."""
-        common = dict(loss=self.loss.value, alpha=self.alpha.value, mu=self.mu.value, seed=int(self.seed.value),
+        common = dict(loss=self.loss.value, alpha=on_step(self.alpha), mu=on_step(self.mu), seed=int(self.seed.value),
                       epochs=self.epochs, embedding_dim=self.embedding_dim)
         return {name: panel_config(self.dataset.value, ps=ps, **common)
                 for name, ps in (("baseline", False), ("with PS", True))}
@@ -112,16 +121,33 @@ class ProxySynthesisPanel:
         self.train_button.disabled = True
         try:
             runs = {}
+            self._start_live(configs)
             for name, config in configs.items():
                 cached = self.cache.cached_run(config) is not None
                 self.status.value = f"{'fetching' if cached else 'training'} {name} ({config.dataset}, {config.loss})…"
-                runs[name] = self.cache.fit(config, progress=False)
+                live = self.live.get(name)
+                runs[name] = self.cache.fit(config, progress=False, callbacks=[live] if live and not cached else [])
+                if live is not None:
+                    live.finish(runs[name])
             self.status.value = "drawing…"
             self.redraw(runs)
         finally:
             self.train_button.disabled = False
         self.status.value = self._summary(runs, time.perf_counter() - started)
         return runs
+
+    def _start_live(self, configs: dict) -> None:
+        """Fresh live landscapes for runs whose embeddings can be drawn (2-D or 3-D); else a note in the tab."""
+        dims = {c.embedding_dim for c in configs.values()}
+        if not dims <= {2, 3}:
+            self.live = {}
+            self.landscape.children = (widgets.HTML(f"confidence landscapes are drawn for 2-D and 3-D embeddings; "
+                                                    f"this run's is {dims.pop()}-D (use the toy dataset)"),)
+            return
+        self.live = {name: LiveLandscape(config, name=name) for name, config in configs.items()}
+        for live in self.live.values():
+            live.widget.layout = widgets.Layout(width="50%")
+        self.landscape.children = tuple(live.widget for live in self.live.values())
 
     def _summary(self, runs, seconds: float) -> str:
         parts = []
@@ -135,6 +161,9 @@ class ProxySynthesisPanel:
         configs = self.configs()
         found = {name: self.cache.cached_run(c) for name, c in configs.items()}
         if all(run is not None for run in found.values()):
+            self._start_live(configs)
+            for name, live in self.live.items():
+                live.finish(found[name])
             self.redraw(found)
             self.status.value = self._summary(found, 0.0) + " · from the cache"
         else:
@@ -154,7 +183,7 @@ class ProxySynthesisPanel:
         if ps_run.config.embedding_dim in (2, 3):
             self.slots["boundaries"].show(decision_boundaries(runs))
         else:
-            self.slots["boundaries"].show(_placeholder(
+            self.slots["boundaries"].show(placeholder(
                 f"decision regions are drawn for 2-D and 3-D embeddings; this run's is "
                 f"{ps_run.config.embedding_dim}-D (use the toy dataset)"))
         if self.show_umap:
@@ -169,4 +198,4 @@ class ProxySynthesisPanel:
         set_lambda(self.figures["synthetic"], self.batch, lam, class_names=self._names)
 
 
-__all__ = ["DATASETS", "ProxySynthesisPanel", "panel_config"]
+__all__ = ["DATASETS", "ProxySynthesisPanel", "on_step", "panel_config"]
