@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=None,
                       help="epochs of the short-budget runs (default: the demo's 6)")
     demo.add_argument("--seed", type=int, default=0, help="seed of every run (default: %(default)s)")
+    demo.add_argument("--regime-epochs", type=int, default=None,
+                      help="epochs of the overfitting-regime runs (default: the regime's 48; fewer is no longer that "
+                           "regime, only a quick check)")
     demo.add_argument("--no-regime", action="store_true", help="only the short budget, not the overfitting regime")
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.add_argument("--no-figures", action="store_true", help="only the table, no HTML/PNG figures")
@@ -140,7 +143,8 @@ def _demo(args) -> int:
     from . import demo
 
     demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress,
-             figures=not args.no_figures, umap_points=args.umap_points, regime=not args.no_regime)
+             figures=not args.no_figures, umap_points=args.umap_points, regime=not args.no_regime,
+             regime_epochs=args.regime_epochs)
     return 0
 
 

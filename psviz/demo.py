@@ -112,7 +112,7 @@ def write_figures(runs: dict, output_dir: Path, seed: int = 0, umap_points: int 
 
 def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
         progress: bool = True, figures: bool = True, umap_points: int = 2000, regime: bool = True,
-        **changes) -> list[dict]:
+        regime_epochs: int | None = None, **changes) -> list[dict]:
     """Train both budgets, print and write the comparison (table.csv, table.md, summary.json) and the figures."""
     output_dir = Path(output_dir)
     short_name = f"short budget ({DEMO_EPOCHS if epochs is None else epochs} epochs, small CNN)"
@@ -126,7 +126,9 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
         candidate = regime_candidate()
         print(f"== 2. overfitting regime '{candidate.name}': {candidate.note} (chosen on the baseline alone by "
               f"psviz reproduce)", flush=True)
-        runs = _train_pair({n: regime_config(ps, output_dir, seed) for n, ps in ARMS}, progress)
+        shorter = {} if regime_epochs is None else {"epochs": regime_epochs,
+                                                     "eval_every": min(REGIME_EVAL_EVERY, regime_epochs)}
+        runs = _train_pair({n: regime_config(ps, output_dir, seed, **shorter) for n, ps in ARMS}, progress)
         regime_rows = comparison_rows(runs["baseline"].last_metrics(), runs["with PS"].last_metrics(), "regime")
         measures = {name: mechanism_measures(run, seed=seed) for name, run in runs.items()}
         block = [format_table(regime_rows, "overfitting regime"), format_measures(measures),

@@ -65,14 +65,22 @@ def test_demo_comparison_table_and_summary_line():
 
 
 def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
-    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--no-progress", "--umap-points", "300"]) == 0
+    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--regime-epochs", "2", "--no-progress",
+                 "--umap-points", "300"]) == 0
     out = capsys.readouterr().out
-    assert "Proxy Synthesis" in out and "map@r" in out
-    assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps"} <= {p.name for p in tmp_path.iterdir()}
-    rows = __import__("json").loads((tmp_path / "summary.json").read_text())["rows"]
-    assert len(rows) == 6 and all(0 <= r["baseline"] <= 100 and 0 <= r["with_ps"] <= 100 for r in rows)
-    assert (tmp_path / "with_ps" / "best.pt").is_file()
-    figures = {"synthetic_embeddings", "decision_boundaries", "umap_seen_unseen", "recall_at_k", "retrieval_gallery"}
+    assert "short budget" in out and "overfitting regime" in out and "mechanism measures" in out
+    assert out.count("Proxy Synthesis ") >= 2  # one verdict line per budget
+    assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps", "regime"} <= \
+        {p.name for p in tmp_path.iterdir()}
+    summary = __import__("json").loads((tmp_path / "summary.json").read_text())
+    rows = summary["rows"]
+    assert [r["budget"] for r in rows] == ["short"] * 6 + ["regime"] * 6
+    assert all(0 <= r["baseline"] <= 100 and 0 <= r["with_ps"] <= 100 for r in rows)
+    assert set(summary["measures"]) == {"baseline", "with PS"}
+    assert 0 <= summary["measures"]["with PS"]["unseen_confidence"] <= 1
+    assert (tmp_path / "with_ps" / "best.pt").is_file() and (tmp_path / "regime" / "with_ps" / "last.pt").is_file()
+    figures = {"synthetic_embeddings", "decision_boundaries", "confidence_landscape", "umap_seen_unseen",
+               "synthetic_vs_unseen", "generalisation_gap", "recall_at_k", "retrieval_gallery"}
     for name in figures:
         assert (tmp_path / f"{name}.html").stat().st_size > 1000 and (tmp_path / f"{name}.png").is_file()
         assert f"{name}.html" in out

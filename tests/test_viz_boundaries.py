@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from psviz.evaluate import boundary_measures, nearest_proxy
+from psviz.evaluate import boundary_measures, boundary_smoothness, nearest_proxy, unseen_confidence
 from psviz.train import export_embeddings
 from psviz.viz.boundaries import REGIONS, BoundaryView, boundary_view, decision_boundaries
 from psviz.viz.style import MARKS
@@ -73,6 +73,9 @@ def test_circle_regions_are_the_nearest_proxy_everywhere(circle, name):
 def test_measures_equal_the_geometry_of_the_export(circle, name):
     run, export, view = circle[name]
     expected = expected_measures(run, export)
+    expected.update(boundary_smoothness(run.loss))  # the landscape's measures ride along
+    unseen, _ = export.part("unseen")
+    expected["unseen_confidence"] = unseen_confidence(run.loss, unseen)
     assert set(view.measures) == set(expected)
     for key, value in expected.items():
         assert view.measures[key] == pytest.approx(value, abs=1e-3)
@@ -120,7 +123,8 @@ def test_input_space_regions_are_the_model_s_winning_class(plane, name):
     assert view.winner.shape == (len(ys), len(xs)) == (60, 60)
     assert xs[0] < view.points[:, 0].min() and xs[-1] > view.points[:, 0].max()
     assert ys[0] < view.points[:, 1].min() and ys[-1] > view.points[:, 1].max()
-    assert len(view.points) == 800 and set(view.splits.tolist()) == {"seen", "unseen"}
+    # 4 seen classes of 100 points, 20 of each held out of training, and 4 unseen classes of 100
+    assert len(view.points) == 4 * 80 + 4 * 100 and set(view.splits.tolist()) == {"seen", "unseen"}
     grid = torch.tensor([[x, y] for y in ys for x in xs], dtype=torch.float32)
     was_training = run.model.training
     run.model.eval()

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 def test_write_report_draws_every_figure_in_both_formats(digits_runs, toy_runs, tmp_path):
     written = write_report(digits_runs, tmp_path, boundary_runs=toy_runs, umap_points=300)
     names = {p.name for p in written}
-    stems = ["synthetic_embeddings", "decision_boundaries", "umap_seen_unseen", "recall_at_k", "training_curves",
-             "retrieval_gallery"]
+    stems = ["synthetic_embeddings", "decision_boundaries", "confidence_landscape", "umap_seen_unseen",
+             "synthetic_vs_unseen", "recall_at_k", "training_curves", "retrieval_gallery"]
     assert names == {f"{s}.{ext}" for s in stems for ext in ("html", "png")}
     assert all(p.stat().st_size > 1000 for p in written)
     assert (tmp_path / "plotly.min.js").is_file()

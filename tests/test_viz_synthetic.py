@@ -329,7 +329,7 @@ def test_lam_argument_remixes_and_zero_steps_drops_the_slider(cases):
     assert "λ = 0.25" in fig.layout.title.text
     with_slider = synthetic_embeddings(batch, lam=0.25, lam_steps=3)
     slider, steps = slider_steps(with_slider)
-    assert [s.label for s in steps] == ["0.00", "0.25", "0.50", "1.00"] and slider.active == 1
+    assert [s.label for s in steps] == ["0.00", "0.50", "1.00"] and slider.active == 0  # the nearest stop; 0.25 ties 0 and 0.5
 
 
 def test_class_names_appear_in_the_hover_text(cases):

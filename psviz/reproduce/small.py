@@ -9,7 +9,7 @@ from ..train.records import RecordStore
 from .plan import Plan
 from .regime import select
 from .report import SmallResults, results_store, write_report
-from .runner import run_jobs
+from .runner import run_jobs, unique
 
 PARTS = ("curves", "small", "ablation", "sweep", "regime")
 
@@ -39,9 +39,11 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
                 what = (f"chose '{found.chosen.name}' ({found.why})" if found.chosen is not None else
                         "no candidate overfits" if found.complete else "sweep incomplete: run --parts sweep first")
                 print(f"regime on {dataset}: {what} ({len(found.verdicts)} candidates judged)", flush=True)
-            more = run_jobs(plan.regime.regime_jobs(chosen), store, workers=workers, threads=threads,
-                            progress=progress)
-            counts = {k: counts[k] + more[k] for k in counts}
+            regime_jobs = plan.regime.regime_jobs(chosen)
+            more = run_jobs(regime_jobs, store, workers=workers, threads=threads, progress=progress)
+            done, failed = counts["done"] + more["done"], counts["failed"] + more["failed"]
+            # a sweep baseline is also a regime baseline: count each distinct run once
+            counts = {"done": done, "failed": failed, "skipped": len(unique(jobs + regime_jobs)) - done - failed}
         print(f"runs: {counts['done']} trained, {counts['skipped']} already stored, {counts['failed']} failed "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
     results = write_report(plan, results_dir=results_dir, doc=doc, images=images, command=command)
