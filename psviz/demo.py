@@ -43,14 +43,14 @@ def regime_candidate():
 REGIME_EVAL_EVERY = 8  # half as many evaluations as the sweep's: the same training, a minute less on 2 cores
 
 
-def regime_config(ps: bool, output_dir: Path, seed: int = 0, **changes):
+def regime_config(ps: bool, output_dir: Path | None = None, seed: int = 0, **changes):
     """The overfitting regime's run as `psviz reproduce` trains it (evaluating unseen and held-out items less often,
-    which changes nothing it learns), saved under regime/."""
+    which changes nothing it learns), saved under ``output_dir``/regime/ when given."""
     from .reproduce.regime import RegimePlan
 
     config = RegimePlan().config(regime_candidate(), ps, seed)
-    return config.replace(output_dir=str(Path(output_dir) / "regime" / ("with_ps" if ps else "baseline")),
-                          **{"eval_every": REGIME_EVAL_EVERY, **changes})
+    where = None if output_dir is None else str(Path(output_dir) / "regime" / ("with_ps" if ps else "baseline"))
+    return config.replace(**{"output_dir": where, "eval_every": REGIME_EVAL_EVERY, **changes})
 
 
 def comparison_rows(baseline: dict, with_ps: dict, budget: str = "") -> list[dict]:

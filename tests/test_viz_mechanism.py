@@ -15,7 +15,7 @@ from psviz.viz import confidence_landscape, generalisation_gap, synthetic_densit
 from psviz.viz.boundaries import boundary_view
 from psviz.viz.density import CLOUD, density_grid
 from psviz.viz.gap import gap_series
-from psviz.viz.landscape import shade
+from psviz.viz.landscape import LEVELS, shade
 from psviz.viz.seen_unseen import UMAPProjection
 from psviz.viz.style import MARKS, class_colour
 from psviz.viz.synthetic import set_lambda, synthetic_embeddings
@@ -54,8 +54,18 @@ def test_circle_landscape_colours_each_direction_by_winner_and_confidence(toy_ru
         probs = run.loss.probabilities(directions)
         assert np.array_equal(view.winner, probs.argmax(1).numpy())
         assert np.allclose(view.confidence, probs.max(1).values.numpy(), atol=1e-6)
-        expected = shade(view.winner, view.confidence, view.n_seen)
-        assert list(band.marker.color) == [css(c) for c in expected]
+        values = np.asarray(band.marker.color)
+        assert np.array_equal(values // LEVELS, view.winner)  # the number says the winner ...
+        floor = 1 / view.n_seen
+        strength = np.clip((view.confidence - floor) / (1 - floor), 0, 1)
+        assert np.array_equal(np.floor(values % LEVELS), np.rint(strength * (LEVELS - 1)))  # ... and its lightness
+        scale = band.marker.colorscale
+        assert band.marker.cmin == 0 and band.marker.cmax == view.n_seen * LEVELS
+        for value, c, s in zip(values, view.winner, strength):  # the colour drawn is `shade` at that lightness step
+            position = value / (view.n_seen * LEVELS)
+            drawn = next(colour for (lo, colour), (hi, _) in zip(scale[::2], scale[1::2]) if lo <= position < hi)
+            step = np.rint(s * (LEVELS - 1)) / (LEVELS - 1)
+            assert drawn == css(shade(np.array([c]), np.array([floor + step * (1 - floor)]), view.n_seen)[0])
         width = boundary_smoothness(run.loss)["transition_width"]
         assert f"{100 * width:.0f}% of the way" in fig.layout.annotations[list(circle_views).index(name)].text
     names = [t.name for t in fig.data if t.name]
@@ -66,7 +76,7 @@ def test_circle_landscape_colours_each_direction_by_winner_and_confidence(toy_ru
 def test_sphere_and_input_landscapes_and_the_matplotlib_backend(toy3_runs, toy_runs):
     fig = confidence_landscape(toy3_runs, resolution=30)
     meshes = [t for t in fig.data if isinstance(t, go.Mesh3d)]
-    assert len(meshes) == 2 and all(len(m.vertexcolor) == len(m.x) == 30 * 60 for m in meshes)
+    assert len(meshes) == 2 and all(len(m.intensity) == len(m.x) == 30 * 60 for m in meshes)
     unseen = [t for t in fig.data if t.name == MARKS["unseen"].name]
     radius = np.sqrt(np.asarray(unseen[0].x) ** 2 + np.asarray(unseen[0].y) ** 2 + np.asarray(unseen[0].z) ** 2)
     assert np.all(radius > 1.0)  # lifted over the surface, so the landscape cannot hide them

@@ -30,6 +30,28 @@ def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndar
     return 1.0 - (1.0 - palette[np.asarray(winner)]) * strength[..., None]
 
 
+LEVELS = 16  # lightness steps of the coded colours the browser draws the landscape with
+
+
+def coded(view: BoundaryView) -> tuple[np.ndarray, list, int]:
+    """(values, colour scale, cmax): each grid point's winner and lightness step as one number, value = winner *
+    LEVELS + step + 0.5, with a stepped scale whose bins are the `shade` colours. Numbers reach the browser (and a
+    redraw) far faster than one CSS colour string per point."""
+    n = view.n_seen
+    floor = 1.0 / max(n, 1)
+    strength = np.clip((np.asarray(view.confidence, float) - floor) / max(1.0 - floor, 1e-9), 0.0, 1.0)
+    steps = np.rint(strength * (LEVELS - 1)).astype(int)
+    values = np.asarray(view.winner) * LEVELS + steps + 0.5
+    total = n * LEVELS
+    scale = []
+    for c in range(n):
+        base = np.array(to_rgb(class_colour(c)))
+        for step in range(LEVELS):
+            colour = _css(1.0 - (1.0 - base) * step / (LEVELS - 1))[0]
+            scale += [[(c * LEVELS + step) / total, colour], [(c * LEVELS + step + 1) / total, colour]]
+    return values, scale, total
+
+
 def _css(rgb: np.ndarray) -> list[str]:
     values = np.rint(255 * np.asarray(rgb).reshape(-1, 3)).astype(int)
     return [f"rgb({r},{g},{b})" for r, g, b in values]
@@ -95,9 +117,10 @@ def _marker(kind: str, colours, three: bool = False) -> dict:
 def _plotly_circle(fig, view: BoundaryView, col: int, first: bool) -> None:
     angles = np.degrees(view.grid)
     width = float(angles[1] - angles[0])
+    values, scale, total = coded(view)
     fig.add_trace(go.Barpolar(r=np.full(len(angles), BAND[1] - BAND[0]), base=BAND[0], theta=angles,
-                              width=width, marker=dict(color=_css(shade(view.winner, view.confidence, view.n_seen)),
-                                                       line=dict(width=0)),
+                              width=width, marker=dict(color=values, colorscale=scale, cmin=0, cmax=total,
+                                                       showscale=False, line=dict(width=0)),
                               hovertext=[f"{view.class_names[datasets.SEEN][c]}: p = {p:.2f}"
                                          for c, p in zip(view.winner, view.confidence)],
                               hoverinfo="text", showlegend=False, name="landscape"), row=1, col=col)
@@ -127,9 +150,10 @@ def _sphere_mesh(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 def _plotly_sphere(fig, view: BoundaryView, col: int, first: bool) -> None:
     vertices, i, j, k = _sphere_mesh(view.grid)
-    colours = _css(shade(view.winner, view.confidence, view.n_seen))
+    values, scale, total = coded(view)
     fig.add_trace(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=i, j=j, k=k,
-                            vertexcolor=colours, flatshading=True, hoverinfo="skip", showlegend=False,
+                            intensity=values.ravel(), intensitymode="vertex", colorscale=scale, cmin=0, cmax=total,
+                            showscale=False, flatshading=True, hoverinfo="skip", showlegend=False,
                             lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0), name="landscape"), row=1, col=col)
     points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
     for kind, mask, point_colours in _groups(view):
@@ -158,6 +182,29 @@ def _plotly_input(fig, view: BoundaryView, col: int, first: bool) -> None:
     fig.update_xaxes(range=[xs[0], xs[-1]], title="input x₁", row=1, col=col, showgrid=False, zeroline=False)
     fig.update_yaxes(range=[ys[0], ys[-1]], autorange=False, title="input x₂" if col == 1 else None, row=1, col=col,
                      scaleanchor=anchor, scaleratio=1, showgrid=False, zeroline=False)
+
+
+def landscape_updates(view: BoundaryView) -> list[dict]:
+    """What changes between two states of one run's panel, trace by trace in the order `confidence_landscape` draws
+    them: the landscape's values and the points' positions (names, colours and hover text stay as first drawn)."""
+    if view.kind == "circle":
+        updates = [{"marker.color": coded(view)[0]}]
+        theta, radius = _ring_positions(view)
+        updates += [{"r": radius[mask], "theta": theta[mask]} for _, mask, _ in _groups(view)]
+        if view.proxies is not None:
+            p = _unit(view.proxies)
+            updates.append({"theta": np.degrees(np.arctan2(p[:, 1], p[:, 0]))})
+        return updates
+    if view.kind == "sphere":
+        updates = [{"intensity": coded(view)[0].ravel()}]
+        points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+        updates += [{"x": points[mask, 0], "y": points[mask, 1], "z": points[mask, 2]} for _, mask, _ in _groups(view)]
+        if view.proxies is not None:
+            p = _unit(view.proxies) * 1.07
+            updates.append({"x": p[:, 0], "y": p[:, 1], "z": p[:, 2]})
+        return updates
+    image = np.rint(255 * shade(view.winner, view.confidence, view.n_seen)).astype(np.uint8)
+    return [{"z": image}] + [{} for _ in _groups(view)]  # input points are the data: they do not move
 
 
 def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
@@ -264,4 +311,4 @@ def confidence_landscape(runs, *, space: str = "embedding", resolution: int | No
     return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
 
 
-__all__ = ["NOTE", "caption", "confidence_landscape", "shade"]
+__all__ = ["LEVELS", "NOTE", "caption", "coded", "confidence_landscape", "landscape_updates", "shade"]

@@ -265,7 +265,7 @@ def _matplotlib(result, space, names, title, proxies_mode="auto"):
             ax.set_ylabel("PC 2")
     ax.set_title(f"{title}\n" + subtitle(result, proxies_mode).replace("<br>", "\n").replace(" · ", "\n"),
                  fontsize=9)
-    ax.legend(loc="upper right", fontsize=8)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 

@@ -12,8 +12,8 @@ import ipywidgets as widgets
 
 from ..train import FitResult, TrainConfig
 from ..viz.boundaries import boundary_view
-from ..viz.landscape import confidence_landscape
-from ._figures import FigureSlot, json_safe, placeholder
+from ..viz.landscape import caption, confidence_landscape, landscape_updates
+from ._figures import FigureSlot, placeholder
 
 
 class LiveLandscape:
@@ -71,18 +71,19 @@ class LiveLandscape:
         run.loss.train(was_training[1])
         unseen = next((row["unseen/map@r"] for row in reversed(run.history) if "unseen/map@r" in row), None)
         title = f"{self.name}: epoch {epoch}" + (f" · unseen MAP@R {100 * unseen:.1f}" if unseen is not None else "")
-        fresh = confidence_landscape({self.name: view}, title=title)
-        fresh.update_layout(height=520)
         if not self._drawn:
+            fresh = confidence_landscape({self.name: view}, title=title)
+            fresh.update_layout(height=520)
             self.slot.show(fresh)
             self._drawn = True
-        else:
-            safe = json_safe(fresh)
+        else:  # only the arrays that change, as numbers: a fresh figure would cost several times the training
             with self.figure.batch_update():
-                for old, new in zip(self.figure.data, safe.data):
-                    old.update(new.to_plotly_json())
-                self.figure.layout.title = safe.layout.title
-                self.figure.layout.annotations = safe.layout.annotations
+                for trace, update in zip(self.figure.data, landscape_updates(view)):
+                    if update:
+                        trace.update(update)
+                self.figure.layout.title.text = title + self.figure.layout.title.text[
+                    self.figure.layout.title.text.index("<br>"):]
+                self.figure.layout.annotations[0].text = f"<b>{self.name}</b><br><sup>{caption(view, '<br>')}</sup>"
         self.redraws += 1
         cost = time.perf_counter() - started
         if timed:
