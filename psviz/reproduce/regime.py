@@ -52,8 +52,9 @@ def _glyphs(epochs: int, **changes) -> dict:
     return budget
 
 
-# The table's glyphs model (an MLP on raw pixels, no augmentation), changed a little more at each step. Each run fits
-# in about 3 minutes on 2 CPU cores.
+# The table's glyphs model (an MLP on raw pixels, no augmentation), changed a little more at each step, aiming at about
+# 3 minutes a run on 2 CPU cores. Measured for 'higher-lr-longer' alone on 2 cores: 187 s evaluating every 8 epochs
+# (psviz demo), 241 s evaluating every 4 as the sweep does.
 GLYPHS_CANDIDATES = (
     Candidate("longer", _glyphs(48), "the table's budget trained about 10 times longer (48 epochs)"),
     Candidate("fewer-fonts", _glyphs(80, train_per_class=4),
