@@ -1,5 +1,9 @@
-"""Notebooks 01 and 04 in JupyterLab, in headless Chromium: run every cell, see the sliders, move one, see the plot
-change, and find no error anywhere. Screenshots go to test-artifacts/browser/ (or $PSVIZ_ARTIFACTS).
+"""Every notebook in JupyterLab, in headless Chromium at 1400 x 1000 with the file browser open: run every cell and
+find no error anywhere; in 01 and 04 move the sliders and see the plots follow, and in 04 see the panel's cache hit
+when α returns to a value it was trained at. The visual check asserts what a screenshot would show a reader: no
+output folded behind "Show more outputs", every plotly legend, subplot and widget tab title inside its cell, and no
+3-D marker that needs a font Chromium may lack. A screenshot of every output cell goes to
+test-artifacts/browser/<notebook>/ (or $PSVIZ_ARTIFACTS).
 
 Needs Debian's chromium (/usr/bin/chromium) and the playwright package (never `playwright install`: this drives
 the system browser). Without chromium the test skips, unless PSVIZ_REQUIRE_BROWSER=1 (set by .ci/run) makes it fail.
@@ -66,6 +70,10 @@ def lab(tmp_path_factory):
     quiet = home / "settings" / "@jupyterlab" / "apputils-extension"
     quiet.mkdir(parents=True)
     (quiet / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    # every cell stays in the page (no windowing), so the visual check can measure the ones scrolled out of view
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "PSVIZ_FAST": "1", "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -127,6 +135,9 @@ def _open(browser, lab, name: str):
     page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")  # reset: no tabs from an earlier page
     page.wait_for_selector(f"{NOTEBOOK} .jp-CodeCell", timeout=120_000)
     page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    if not page.locator("#filebrowser").is_visible():  # a teacher's layout: the file browser open beside the notebook
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']").click()
+    page.wait_for_selector("#filebrowser", state="visible")
     return page
 
 
@@ -171,6 +182,63 @@ def _saved_errors(page, lab, name: str) -> list[str]:
     saved = json.loads((lab["notebooks"] / name).read_text())
     return [f"{o.get('ename')}: {o.get('evalue')}" for cell in saved["cells"] for o in cell.get("outputs", [])
             if o.get("output_type") == "error"]
+
+
+# Plotly draws these 3-D marker symbols with font glyphs; on a machine without the font they are empty boxes
+FONT_SYMBOLS_3D = {"x"}
+
+LAYOUT_PROBLEMS = f"""() => {{
+    const problems = [];
+    const visible = (r) => r.width > 0 && r.height > 0;
+    const cells = Array.from(document.querySelectorAll('{NOTEBOOK} .jp-CodeCell'));
+    cells.forEach((cell, index) => {{
+        const area = cell.querySelector('.jp-OutputArea');
+        if (!area) return;
+        const box = area.getBoundingClientRect();
+        const inside = (what, el) => {{
+            const r = el.getBoundingClientRect();
+            if (visible(r) && (r.right > box.right + 1 || r.left < box.left - 1))
+                problems.push(`cell ${{index + 1}}: ${{what}} spans x ${{Math.round(r.left)}}-${{Math.round(r.right)}}, `
+                              + `the cell's output ${{Math.round(box.left)}}-${{Math.round(box.right)}}`);
+        }};
+        for (const plot of area.querySelectorAll('.js-plotly-plot')) {{
+            const title = (plot.layout && plot.layout.title && plot.layout.title.text || '').slice(0, 50);
+            inside(`the plot '${{title}}'`, plot.querySelector('.main-svg') || plot);
+            for (const legend of plot.querySelectorAll('g.legend')) inside(`the legend of '${{title}}'`, legend);
+            for (const sub of plot.querySelectorAll('.cartesianlayer .subplot, .polarlayer .polar, .gl-container > div'))
+                inside(`a subplot of '${{title}}'`, sub);
+            for (const trace of plot.data || []) {{
+                if (trace.type !== 'scatter3d' || !trace.marker || trace.marker.symbol === undefined) continue;
+                const symbols = [].concat(trace.marker.symbol);
+                for (const bad of {sorted(FONT_SYMBOLS_3D)})
+                    if (symbols.includes(bad))
+                        problems.push(`cell ${{index + 1}}: 3-D trace '${{trace.name}}' uses the font glyph '${{bad}}'`);
+            }}
+        }}
+        for (const label of area.querySelectorAll('.lm-TabBar-tabLabel'))
+            if (label.scrollWidth > label.clientWidth + 1)
+                problems.push(`cell ${{index + 1}}: the tab title '${{label.textContent}}' is cut off`);
+    }});
+    for (const trimmed of document.querySelectorAll('{NOTEBOOK} .jp-TrimmedOutputs'))
+        problems.push(`outputs folded behind '${{trimmed.textContent.trim().slice(0, 40)}}'`);
+    return problems;
+}}"""
+
+
+def _visual_check(page, artifacts: Path, name: str) -> list[str]:
+    """Screenshot every code cell that has output into artifacts/<notebook>/, and return what the layout check
+    found wrong (an empty list when everything reads)."""
+    folder = artifacts / Path(name).stem
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    page.wait_for_timeout(1500)  # let plotly finish its last relayout
+    problems = page.evaluate(LAYOUT_PROBLEMS)
+    cells = page.locator(NOTEBOOK).locator(".jp-CodeCell")
+    for index in range(cells.count()):
+        output = cells.nth(index).locator(".jp-Cell-outputArea")
+        if output.count() and output.first.locator(".jp-OutputArea-output").count():
+            output.first.screenshot(path=folder / f"cell{index + 1:02d}.png")
+    return problems
 
 
 def _slider(page, label: str, index: int = 0):
@@ -241,6 +309,7 @@ def test_notebook_01_sliders_move_the_plots(browser, lab, artifacts):
         alpha.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]").screenshot(
             path=artifacts / "notebook01_alpha.png")
         page.screenshot(path=artifacts / "notebook01_page.png")
+        assert _visual_check(page, artifacts, name) == []
         assert _errors_shown(page) == []
         assert _saved_errors(page, lab, name) == []
     finally:
@@ -266,8 +335,46 @@ def test_notebook_04_panel_and_filled_heatmap(browser, lab, artifacts):
         print("λ:", _move_and_check(page, lam, -0.2, title_for=lambda v: f"λ = {float(v):.2f}"))
         lam.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]").screenshot(
             path=artifacts / "notebook04_panel.png")
+        _cache_hit_after_alpha_returns(page)
+        assert _visual_check(page, artifacts, name) == []
         assert _errors_shown(page) == []
         assert _saved_errors(page, lab, name) == []
     finally:
         page.screenshot(path=artifacts / "notebook04_final.png")
+        page.close()
+
+
+def _cache_hit_after_alpha_returns(page) -> None:
+    """α up by three keyboard steps, Train, three steps back: the panel must redraw from its cache, not ask for
+    Train (0.4 + 3 x 0.05 - 3 x 0.05 is 0.39999999999999997 in floating point)."""
+    alpha = _slider(page, "α")
+    alpha.scroll_into_view_if_needed()
+    start = alpha.locator(".widget-readout").text_content().strip()
+    html = page.locator(NOTEBOOK).locator(".widget-html-content")
+    for key in ["ArrowRight"] * 3:
+        alpha.locator(".noUi-handle").focus()
+        page.keyboard.press(key)
+    html.filter(has_text="settings changed").first.wait_for(timeout=30_000)
+    page.locator(NOTEBOOK).locator("button.widget-button", has_text="Train").first.click()
+    html.filter(has_text="settings changed").first.wait_for(state="detached", timeout=180_000)
+    html.filter(has_text="R@1").first.wait_for(timeout=30_000)
+    for key in ["ArrowLeft"] * 3:
+        alpha.locator(".noUi-handle").focus()
+        page.keyboard.press(key)
+    page.wait_for_function("([el, old]) => el.querySelector('.widget-readout').textContent.trim() === old",
+                           arg=[alpha.element_handle(), start], timeout=10_000)
+    html.filter(has_text="from the cache").first.wait_for(timeout=30_000)
+
+
+@pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "03_seen_vs_unseen.ipynb",
+                                  "05_full_models_on_gpu.ipynb"])
+def test_notebook_reads_right_in_the_browser(browser, lab, artifacts, name):
+    page = _open(browser, lab, name)
+    try:
+        _run_all(page)
+        assert _visual_check(page, artifacts, name) == []
+        assert _errors_shown(page) == []
+        assert _saved_errors(page, lab, name) == []
+    finally:
+        page.screenshot(path=artifacts / f"{Path(name).stem}_final.png")
         page.close()

@@ -328,15 +328,8 @@ def _matplotlib(views: list[BoundaryView], title: str):
     return fig
 
 
-def decision_boundaries(runs, *, space: str = "embedding", resolution: int | None = None,
-                        max_points: int | None = 2000, title: str | None = None, backend: str = "plotly"):
-    """Side-by-side decision regions of each run (e.g. {"baseline": run, "with PS": run}), unseen classes on top.
-
-    ``runs`` maps names to `psviz.train.FitResult` or to precomputed `BoundaryView` objects. Each panel's caption
-    gives the mean and smallest angular gap between seen proxies and the share of unseen points whose region is
-    another unseen class's main region (see `psviz.evaluate.boundary_measures`).
-    """
-    check_backend(backend)
+def views_of(runs, *, space: str, resolution: int | None, max_points: int | None) -> list[BoundaryView]:
+    """One `BoundaryView` per run of ``runs`` (name -> FitResult or BoundaryView), named, all of one kind of space."""
     if not isinstance(runs, dict) or not runs:
         raise ValueError("runs must be a non-empty dict of name -> FitResult (or BoundaryView)")
     views = [run if isinstance(run, BoundaryView) else
@@ -346,6 +339,19 @@ def decision_boundaries(runs, *, space: str = "embedding", resolution: int | Non
         view.name = view.name or name
     if len({v.kind for v in views}) > 1:
         raise ValueError(f"runs must all be drawn in one kind of space, got {sorted({v.kind for v in views})}")
+    return views
+
+
+def decision_boundaries(runs, *, space: str = "embedding", resolution: int | None = None,
+                        max_points: int | None = 2000, title: str | None = None, backend: str = "plotly"):
+    """Side-by-side decision regions of each run (e.g. {"baseline": run, "with PS": run}), unseen classes on top.
+
+    ``runs`` maps names to `psviz.train.FitResult` or to precomputed `BoundaryView` objects. Each panel's caption
+    gives the mean and smallest angular gap between seen proxies and the share of unseen points whose region is
+    another unseen class's main region (see `psviz.evaluate.boundary_measures`).
+    """
+    check_backend(backend)
+    views = views_of(runs, space=space, resolution=resolution, max_points=max_points)
     title = title or {"circle": "Decision regions on the circle (2-D embedding)",
                       "sphere": "Decision regions on the sphere (3-D embedding)",
                       "input": "Decision regions in input space"}[views[0].kind]

@@ -14,12 +14,13 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from .. import data as datasets
-from .boundaries import BoundaryView, boundary_view
+from .boundaries import BoundaryView, views_of
 from .style import MARKS, check_backend, class_colour, class_colours
 
 SEEN_R, BAND = 0.8, (0.88, 1.0)  # circle: seen points inside the band, the band, unseen rings outside it
 UNSEEN_R, UNSEEN_STEP = 1.08, 0.045
 NOTE = "colour: the seen class the loss picks · pale: the loss is unsure (top probability near 1 / #classes)"
+NOTE_HTML = NOTE.replace(" · ", "<br>")  # two short lines: fits a figure half a notebook column wide
 
 
 def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:
@@ -224,10 +225,10 @@ def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
     where = {"circle": "on the circle (2-D embedding; seen points inside, each unseen class on a ring outside)",
              "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}[kind]
     fig.update_layout(title=dict(text=f"{title}<br><sup>{where}</sup>"), template="plotly_white",
-                      height=620, autosize=True, margin=dict(t=140, b=90, l=20, r=20),
+                      height=620, autosize=True, margin=dict(t=140, b=110, l=20, r=20),
                       legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.5, xanchor="center",
                                   itemsizing="constant"))
-    fig.add_annotation(text=NOTE, showarrow=False, xref="paper", yref="paper", x=0.5, y=-0.1, yanchor="top",
+    fig.add_annotation(text=NOTE_HTML, showarrow=False, xref="paper", yref="paper", x=0.5, y=-0.1, yanchor="top",
                        font=dict(size=12))
     return fig
 
@@ -296,17 +297,10 @@ def confidence_landscape(runs, *, space: str = "embedding", resolution: int | No
     gives the transition zone of `psviz.evaluate.boundary_smoothness` and the mean confidence on unseen points.
     """
     check_backend(backend)
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must be a non-empty dict of name -> FitResult (or BoundaryView)")
-    views = [run if isinstance(run, BoundaryView) else
-             boundary_view(run, space=space, name=name, resolution=resolution, max_points=max_points)
-             for name, run in runs.items()]
+    views = views_of(runs, space=space, resolution=resolution, max_points=max_points)
     for name, view in zip(runs, views):
-        view.name = view.name or name
         if view.confidence is None:
             raise ValueError(f"runs[{name!r}]: this view has no confidence; make it with psviz.viz.boundary_view")
-    if len({v.kind for v in views}) > 1:
-        raise ValueError(f"runs must all be drawn in one kind of space, got {sorted({v.kind for v in views})}")
     title = title or "Where the loss is sure, and where it hesitates"
     return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
 

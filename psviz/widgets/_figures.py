@@ -57,7 +57,9 @@ class FigureSlot:
 
     def __init__(self, fig: go.Figure):
         self.figure = figure_widget(fig)
-        self.widget = widgets.Box([self.figure])
+        # a block box: the figure's div takes the box's width, so a figure without a fixed width (autosize) fits
+        # its notebook column or its half of an HBox, instead of plotly's 700 px default
+        self.widget = widgets.Box([self.figure], layout=widgets.Layout(display="block", width="100%"))
 
     def show(self, fig: go.Figure) -> go.FigureWidget:
         old, self.figure = self.figure, figure_widget(fig)

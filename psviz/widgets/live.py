@@ -39,10 +39,12 @@ class LiveLandscape:
         if not 0 < budget <= 1:
             raise ValueError(f"budget must be in (0, 1], got {budget}")
         self.config, self.name, self.space = config, name or ("with PS" if config.ps else "baseline"), space
-        self.resolution = resolution if config.embedding_dim == 2 or space == "input" else max(20, resolution // 9)
+        self.resolution = resolution if config.embedding_dim == 2 or space == "input" else max(20, resolution // 6)
         self.max_points, self.budget = max_points, budget
         self.slot = FigureSlot(placeholder(f"{self.name}: the landscape appears once training starts"))
-        self.widget = widgets.Box([self.slot.widget], layout=widgets.Layout(width="100%"))
+        # shares a row evenly with other live landscapes (an HBox of two is baseline beside PS)
+        self.widget = widgets.Box([self.slot.widget], layout=widgets.Layout(flex="1 1 0%", min_width="0",
+                                                                            width="auto"))
         self.redraws, self.draw_seconds, self.train_seconds = 0, 0.0, 0.0
         self._mark, self._last_cost, self._drawn = None, 0.0, False
         started = time.perf_counter()
