@@ -115,11 +115,11 @@ def _real_points(result: SynthesisResult, space: Space, names: list[str],
 def _paths(result: SynthesisResult, space: Space) -> tuple[np.ndarray, np.ndarray | None]:
     """Polylines (NaN-separated) from each synthetic embedding's two sources, and likewise for proxies (K = 1).
 
-    On the sphere and in PCA planes these are the arcs mixed points move along; on the circle every arc would lie
-    on the circle itself, so there the straight chords show the pairs (a mix is its chord point pushed outwards).
+    Normalised mixes move along the great-circle arc between their sources (on the circle, the arc of the circle
+    itself), so that is what is drawn; raw mixes move along the straight segment.
     """
     pairs = result.pairs.cpu()
-    along_arc = result.normalized and space.kind != "circle"
+    along_arc = result.normalized
     real = result.embeddings[: result.n_real].detach().float().cpu()
     emb = mixing_paths(real[pairs[:, 0]], real[pairs[:, 1]], along_arc)
     emb_xy = with_breaks(space(emb).reshape(emb.shape[0], emb.shape[1], space.n_axes))
