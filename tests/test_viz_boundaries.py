@@ -1,6 +1,7 @@
 """Decision regions of real toy runs on the circle, the sphere and in input space, and their side-by-side figures."""
 
 import numpy as np
+from matplotlib.colors import to_rgb
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 from psviz.evaluate import boundary_measures, boundary_smoothness, nearest_proxy, unseen_confidence
 from psviz.train import export_embeddings
 from psviz.viz.boundaries import REGIONS, BoundaryView, boundary_view, decision_boundaries
-from psviz.viz.style import MARKS
+from psviz.viz.style import MARKS, class_colour
 
 SEEN, UNSEEN, PROXY = (MARKS[k].name for k in ("seen", "unseen", "proxy"))
 
@@ -214,6 +215,16 @@ def test_sphere_figure(sphere):
     surfaces = [t for t in fig.data if t.type == "surface"]
     assert len(surfaces) == 2
     assert np.array_equal(np.asarray(surfaces[0].surfacecolor) - 0.5, views["baseline"].winner)
+    # opaque: a see-through sphere mixes front and back regions into colours no class has
+    assert all(surface.opacity == 1 for surface in surfaces)
+    n = views["baseline"].n_seen
+    tints = surfaces[0].colorscale
+    for c in range(n):  # each class's band is its own colour, paled towards white (never another class's)
+        (start, colour), (stop, same) = tints[2 * c], tints[2 * c + 1]
+        assert (start, stop, same) == (pytest.approx(c / n), pytest.approx((c + 1) / n), colour)
+        rgb = np.array([float(x) for x in colour[4:-1].split(",")]) / 255
+        expected = 1 - 0.45 * (1 - np.array(to_rgb(class_colour(c))))
+        assert np.allclose(rgb, expected, atol=1 / 255)
 
 
 def test_input_figure(plane):
@@ -227,6 +238,22 @@ def test_input_figure(plane):
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2
     assert np.array_equal(np.asarray(heatmaps[1].z) - 0.5, views["with PS"].winner)
+
+
+def test_matplotlib_sphere_is_opaque_and_draws_the_points_its_camera_sees(sphere):
+    views = {name: entry[-1] for name, entry in sphere.items()}
+    fig = decision_boundaries(views, backend="matplotlib")
+    for ax, view in zip(fig.axes, views.values()):
+        elev, azim = np.radians(ax.elev), np.radians(ax.azim)
+        eye = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+        points = [c for c in ax.collections if c.get_zorder() == 3]  # the seen and unseen scatters
+        assert len(points) == 2
+        drawn = np.concatenate([np.asarray(c._offsets3d).T for c in points])
+        assert np.all(drawn @ eye > 0)  # none from behind the opaque sphere
+        unit = view.points / np.linalg.norm(view.points, axis=1, keepdims=True)
+        assert len(drawn) == np.sum(unit @ eye > 0) >= len(unit) / 2  # the camera faces the data
+        surface = next(c for c in ax.collections if c.get_zorder() == 1)
+        assert np.all(surface.get_facecolor()[:, 3] == 1)
 
 
 @pytest.mark.parametrize("kind", ["circle", "sphere", "input"])

@@ -186,6 +186,17 @@ def _point_colours(view: BoundaryView, split: str, labels) -> list[str]:
 
 # ---- plotly ------------------------------------------------------------------------------------------------------
 
+def _tint(colour: str, share: float = 0.45) -> np.ndarray:
+    """``colour`` mixed with white, keeping ``share`` of it (RGB floats): a region's colour pale enough for points
+    to show on it."""
+    return 1 - share + share * np.array(to_rgb(colour))
+
+
+def _css(rgb: np.ndarray) -> str:
+    r, g, b = np.rint(255 * rgb).astype(int)
+    return f"rgb({r},{g},{b})"
+
+
 def _plotly_regions(view: BoundaryView, first: bool) -> list:
     names = view.class_names[datasets.SEEN]
     if view.kind == "circle":
@@ -203,10 +214,12 @@ def _plotly_regions(view: BoundaryView, first: bool) -> list:
     n = view.n_seen
     scale = [[v, class_colour(c)] for c in range(n) for v in (c / n, (c + 1) / n)]
     if view.kind == "sphere":
+        # opaque pale tints: a translucent sphere blends its front and back regions into brown and grey
+        tints = [[v, _css(_tint(class_colour(c)))] for c in range(n) for v in (c / n, (c + 1) / n)]
         g = view.grid
         return [go.Surface(x=g[..., 0], y=g[..., 1], z=g[..., 2], surfacecolor=view.winner + 0.5, cmin=0, cmax=n,
-                           colorscale=scale, showscale=False, opacity=0.45, name=REGIONS, showlegend=first,
-                           hoverinfo="skip")]
+                           colorscale=tints, showscale=False, opacity=1.0, name=REGIONS, showlegend=first,
+                           hoverinfo="skip", lighting=dict(ambient=0.9, diffuse=0.2, specular=0.0))]
     xs, ys = view.grid
     return [go.Heatmap(x=xs, y=ys, z=view.winner + 0.5, zmin=0, zmax=n, colorscale=scale, showscale=False,
                        opacity=0.3, name=REGIONS, showlegend=first, hoverinfo="skip")]
@@ -278,6 +291,13 @@ def _plotly(views: list[BoundaryView], title: str):
 
 # ---- matplotlib --------------------------------------------------------------------------------------------------
 
+def _facing_camera(ax, points: np.ndarray) -> np.ndarray:
+    """Which points of a sphere lie on the hemisphere a matplotlib 3-D axes' camera looks at."""
+    elev, azim = np.radians(ax.elev), np.radians(ax.azim)
+    eye = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+    return np.asarray(points) @ eye > 0
+
+
 def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
     three = view.kind == "sphere"
     ax = fig.add_subplot(1, total, index, projection="3d" if three else None)
@@ -297,25 +317,36 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
         ax.imshow(palette[view.winner], origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), alpha=0.3,
                   aspect="equal", interpolation="nearest")
     else:
+        # opaque pale tints, as in the plotly sphere; matplotlib does not sort points against the surface, so only
+        # the points on the hemisphere facing the camera are drawn
         g = view.grid
-        palette = np.array([(*to_rgb(class_colour(c)), 0.5) for c in range(n)])
+        palette = np.array([_tint(class_colour(c)) for c in range(n)])
+        ax.computed_zorder = False  # draw in zorder: the sphere first, the front points over it
         ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=palette[view.winner], shade=False,
-                        linewidth=0, rstride=1, cstride=1)
+                        linewidth=0, rstride=1, cstride=1, zorder=1)
     if first and view.kind != "circle":  # a legend entry for the shading, as the circle's wedges have
         ax.scatter([], [], *([[]] if three else []), marker="s", s=60, color=class_colour(0), alpha=0.35,
                    label=REGIONS)
     shown = _display_points(view)
+    if three:  # turn the camera to the data, so most points are on the hemisphere it sees
+        centre = (shown / np.linalg.norm(shown, axis=1, keepdims=True)).mean(0)
+        if np.linalg.norm(centre) > 0.1:
+            centre /= np.linalg.norm(centre)
+            ax.view_init(elev=np.degrees(np.arcsin(centre[2])), azim=np.degrees(np.arctan2(centre[1], centre[0])))
+    front = _facing_camera(ax, shown) if three else np.ones(len(shown), bool)
     for split, kind in ((datasets.SEEN, "seen"), (datasets.UNSEEN, "unseen")):
-        mask = view.splits == split
+        mask = (view.splits == split) & front
         if mask.any():
             mark = MARKS[kind]
             colours = _point_colours(view, split, view.labels[mask])
             ax.scatter(*shown[mask].T, marker=mark.mpl_marker, s=14, facecolors=colours if mark.filled else "none",
-                       edgecolors=colours, linewidths=0.8, label=mark.name if first else None)
+                       edgecolors=colours, linewidths=0.8, label=mark.name if first else None, zorder=3)
     if view.proxies is not None:
-        ax.scatter(*(view.proxies * (1.06 if three else 1.0)).T, marker=MARKS["proxy"].mpl_marker, s=70,
-                   c=class_colours(view.proxy_labels), edgecolors="#222222", label=MARKS["proxy"].name if first else None,
-                   zorder=4)
+        shown_proxies = view.proxies * (1.06 if three else 1.0)
+        keep = _facing_camera(ax, shown_proxies) if three else np.ones(len(shown_proxies), bool)
+        ax.scatter(*shown_proxies[keep].T, marker=MARKS["proxy"].mpl_marker, s=70,
+                   c=class_colours(view.proxy_labels[keep]), edgecolors="#222222",
+                   label=MARKS["proxy"].name if first else None, zorder=4)
     ax.set_title(f"{view.name}\n{measures_caption(view)}", fontsize=10)
     return ax
 
