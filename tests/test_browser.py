@@ -354,16 +354,16 @@ def _cache_hit_after_alpha_returns(page) -> None:
     for key in ["ArrowRight"] * 3:
         alpha.locator(".noUi-handle").focus()
         page.keyboard.press(key)
-    html.filter(has_text="settings changed").first.wait_for(timeout=30_000)
+    html.filter(has_text="settings changed").first.wait_for(timeout=120_000)
     page.locator(NOTEBOOK).locator("button.widget-button", has_text="Train").first.click()
-    html.filter(has_text="settings changed").first.wait_for(state="detached", timeout=180_000)
-    html.filter(has_text="R@1").first.wait_for(timeout=30_000)
+    html.filter(has_text="settings changed").first.wait_for(state="detached", timeout=300_000)
+    html.filter(has_text="R@1").first.wait_for(timeout=120_000)
     for key in ["ArrowLeft"] * 3:
         alpha.locator(".noUi-handle").focus()
         page.keyboard.press(key)
     page.wait_for_function("([el, old]) => el.querySelector('.widget-readout').textContent.trim() === old",
-                           arg=[alpha.element_handle(), start], timeout=10_000)
-    html.filter(has_text="from the cache").first.wait_for(timeout=30_000)
+                           arg=[alpha.element_handle(), start], timeout=30_000)
+    html.filter(has_text="from the cache").first.wait_for(timeout=120_000)  # a redraw of every tab
 
 
 @pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "03_seen_vs_unseen.ipynb",
