@@ -81,8 +81,7 @@ def summary_line(rows: list[dict], where: str = "here", note: str = "one seed") 
     by = {r["metric"]: r for r in rows}
     r1, mapr = by["recall@1"]["difference"], by["map@r"]["difference"]
     verdict = "helped" if r1 > 0 and mapr > 0 else "hurt" if r1 < 0 and mapr < 0 else "was mixed"
-    where = f" {where}"
-    return (f"Proxy Synthesis {verdict}{where}: Recall@1 {r1:+.2f} and MAP@R {mapr:+.2f} points on the unseen "
+    return (f"Proxy Synthesis {verdict} {where}: Recall@1 {r1:+.2f} and MAP@R {mapr:+.2f} points on the unseen "
             f"classes ({note}).")
 
 

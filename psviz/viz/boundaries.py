@@ -20,7 +20,7 @@ from ..evaluate.smoothness import boundary_smoothness
 from ..train.export import _plain_splits, export_embeddings
 from ..train.loop import FitResult
 from ._space import sphere_grid
-from .style import MARKS, check_backend, class_colour, class_colours, rgba
+from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, rgba
 
 SPACES = ("embedding", "input")
 REGIONS = "region a seen proxy wins"
@@ -192,11 +192,6 @@ def _tint(colour: str, share: float = 0.45) -> np.ndarray:
     return 1 - share + share * np.array(to_rgb(colour))
 
 
-def _css(rgb: np.ndarray) -> str:
-    r, g, b = np.rint(255 * rgb).astype(int)
-    return f"rgb({r},{g},{b})"
-
-
 def _plotly_regions(view: BoundaryView, first: bool) -> list:
     names = view.class_names[datasets.SEEN]
     if view.kind == "circle":
@@ -215,7 +210,7 @@ def _plotly_regions(view: BoundaryView, first: bool) -> list:
     scale = [[v, class_colour(c)] for c in range(n) for v in (c / n, (c + 1) / n)]
     if view.kind == "sphere":
         # opaque pale tints: a translucent sphere blends its front and back regions into brown and grey
-        tints = [[v, _css(_tint(class_colour(c)))] for c in range(n) for v in (c / n, (c + 1) / n)]
+        tints = [[v, css_rgb(_tint(class_colour(c)))[0]] for c in range(n) for v in (c / n, (c + 1) / n)]
         g = view.grid
         return [go.Surface(x=g[..., 0], y=g[..., 1], z=g[..., 2], surfacecolor=view.winner + 0.5, cmin=0, cmax=n,
                            colorscale=tints, showscale=False, opacity=1.0, name=REGIONS, showlegend=first,

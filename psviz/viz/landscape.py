@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from .boundaries import BoundaryView, views_of
-from .style import MARKS, check_backend, class_colour, class_colours
+from .style import MARKS, check_backend, class_colour, class_colours, css_rgb
 
 SEEN_R, BAND = 0.8, (0.88, 1.0)  # circle: seen points inside the band, the band, unseen rings outside it
 UNSEEN_R, UNSEEN_STEP = 1.08, 0.045
@@ -23,12 +23,21 @@ NOTE = "colour: the seen class the loss picks · pale: the loss is unsure (top p
 NOTE_HTML = NOTE.replace(" · ", "<br>")  # two short lines: fits a figure half a notebook column wide
 
 
+def _strength(confidence, n_classes: int) -> np.ndarray:
+    """How far each top probability is from chance (1 / n_classes, 0) towards certainty (1)."""
+    floor = 1.0 / max(n_classes, 1)
+    return np.clip((np.asarray(confidence, float) - floor) / max(1.0 - floor, 1e-9), 0.0, 1.0)
+
+
+def _fade(rgb: np.ndarray, strength) -> np.ndarray:
+    """``rgb`` at ``strength`` 1, white at 0."""
+    return 1.0 - (1.0 - rgb) * np.asarray(strength)[..., None]
+
+
 def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:
     """RGB floats [..., 3]: the winner's colour, faded to white as its probability falls to 1 / n_classes."""
     palette = np.array([to_rgb(class_colour(c)) for c in range(n_classes)])
-    floor = 1.0 / max(n_classes, 1)
-    strength = np.clip((np.asarray(confidence, float) - floor) / max(1.0 - floor, 1e-9), 0.0, 1.0)
-    return 1.0 - (1.0 - palette[np.asarray(winner)]) * strength[..., None]
+    return _fade(palette[np.asarray(winner)], _strength(confidence, n_classes))
 
 
 LEVELS = 16  # lightness steps of the coded colours the browser draws the landscape with
@@ -39,23 +48,15 @@ def coded(view: BoundaryView) -> tuple[np.ndarray, list, int]:
     LEVELS + step + 0.5, with a stepped scale whose bins are the `shade` colours. Numbers reach the browser (and a
     redraw) far faster than one CSS colour string per point."""
     n = view.n_seen
-    floor = 1.0 / max(n, 1)
-    strength = np.clip((np.asarray(view.confidence, float) - floor) / max(1.0 - floor, 1e-9), 0.0, 1.0)
-    steps = np.rint(strength * (LEVELS - 1)).astype(int)
+    steps = np.rint(_strength(view.confidence, n) * (LEVELS - 1)).astype(int)
     values = np.asarray(view.winner) * LEVELS + steps + 0.5
     total = n * LEVELS
     scale = []
     for c in range(n):
-        base = np.array(to_rgb(class_colour(c)))
-        for step in range(LEVELS):
-            colour = _css(1.0 - (1.0 - base) * step / (LEVELS - 1))[0]
+        colours = css_rgb(_fade(np.array(to_rgb(class_colour(c))), np.arange(LEVELS) / (LEVELS - 1)))
+        for step, colour in enumerate(colours):
             scale += [[(c * LEVELS + step) / total, colour], [(c * LEVELS + step + 1) / total, colour]]
     return values, scale, total
-
-
-def _css(rgb: np.ndarray) -> list[str]:
-    values = np.rint(255 * np.asarray(rgb).reshape(-1, 3)).astype(int)
-    return [f"rgb({r},{g},{b})" for r, g, b in values]
 
 
 def caption(view: BoundaryView, sep: str = " · ") -> str:
@@ -80,10 +81,15 @@ def _lon_lat(points: np.ndarray) -> np.ndarray:
     return np.degrees(np.stack([np.arctan2(p[:, 1], p[:, 0]), np.arcsin(np.clip(p[:, 2], -1, 1))], axis=1))
 
 
+def _degrees(xy: np.ndarray) -> np.ndarray:
+    """The direction of each 2-D row, in degrees (plotly's polar angle)."""
+    xy = _unit(xy)
+    return np.degrees(np.arctan2(xy[:, 1], xy[:, 0]))
+
+
 def _ring_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray]:
     """(angle in degrees, radius) of each point on the circle: seen inside the band, each unseen class a ring."""
-    xy = _unit(view.points)
-    theta = np.degrees(np.arctan2(xy[:, 1], xy[:, 0]))
+    theta = _degrees(view.points)
     n_unseen = len(view.class_names.get(datasets.UNSEEN, [])) or 1
     step = min(UNSEEN_STEP, 0.3 / n_unseen)
     radius = np.where(view.splits == datasets.UNSEEN, UNSEEN_R + step * view.labels, SEEN_R)
@@ -131,9 +137,8 @@ def _plotly_circle(fig, view: BoundaryView, col: int, first: bool) -> None:
                                       marker=_marker(kind, colours), legendgroup=kind, showlegend=first,
                                       hovertext=_hover(view, mask), hoverinfo="text"), row=1, col=col)
     if view.proxies is not None:
-        p = _unit(view.proxies)
         names = view.class_names[datasets.SEEN]
-        fig.add_trace(go.Scatterpolar(r=np.full(len(p), np.mean(BAND)), theta=np.degrees(np.arctan2(p[:, 1], p[:, 0])),
+        fig.add_trace(go.Scatterpolar(r=np.full(len(view.proxies), np.mean(BAND)), theta=_degrees(view.proxies),
                                       mode="markers", name=MARKS["proxy"].name, legendgroup="proxy", showlegend=first,
                                       marker=_marker("proxy", class_colours(view.proxy_labels)),
                                       hovertext=[f"proxy of {names[c]}" for c in view.proxy_labels],
@@ -149,6 +154,12 @@ def _sphere_mesh(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return grid.reshape(-1, 3), np.concatenate([a, b]), np.concatenate([b, d]), np.concatenate([c, c])
 
 
+def _sphere_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray | None]:
+    """Points and proxies as drawn on the sphere: lifted above the landscape (unseen points and proxies highest)."""
+    points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+    return points, None if view.proxies is None else _unit(view.proxies) * 1.07
+
+
 def _plotly_sphere(fig, view: BoundaryView, col: int, first: bool) -> None:
     vertices, i, j, k = _sphere_mesh(view.grid)
     values, scale, total = coded(view)
@@ -156,15 +167,14 @@ def _plotly_sphere(fig, view: BoundaryView, col: int, first: bool) -> None:
                             intensity=values.ravel(), intensitymode="vertex", colorscale=scale, cmin=0, cmax=total,
                             showscale=False, flatshading=True, hoverinfo="skip", showlegend=False,
                             lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0), name="landscape"), row=1, col=col)
-    points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+    points, proxies = _sphere_positions(view)
     for kind, mask, point_colours in _groups(view):
         fig.add_trace(go.Scatter3d(x=points[mask, 0], y=points[mask, 1], z=points[mask, 2], mode="markers",
                                    name=MARKS[kind].name, marker=_marker(kind, point_colours, three=True),
                                    legendgroup=kind, showlegend=first, hovertext=_hover(view, mask),
                                    hoverinfo="text"), row=1, col=col)
-    if view.proxies is not None:
-        p = _unit(view.proxies) * 1.07
-        fig.add_trace(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=MARKS["proxy"].name,
+    if proxies is not None:
+        fig.add_trace(go.Scatter3d(x=proxies[:, 0], y=proxies[:, 1], z=proxies[:, 2], mode="markers", name=MARKS["proxy"].name,
                                    legendgroup="proxy", showlegend=first, hoverinfo="skip",
                                    marker=_marker("proxy", class_colours(view.proxy_labels), three=True)),
                       row=1, col=col)
@@ -193,16 +203,14 @@ def landscape_updates(view: BoundaryView) -> list[dict]:
         theta, radius = _ring_positions(view)
         updates += [{"r": radius[mask], "theta": theta[mask]} for _, mask, _ in _groups(view)]
         if view.proxies is not None:
-            p = _unit(view.proxies)
-            updates.append({"theta": np.degrees(np.arctan2(p[:, 1], p[:, 0]))})
+            updates.append({"theta": _degrees(view.proxies)})
         return updates
     if view.kind == "sphere":
         updates = [{"intensity": coded(view)[0].ravel()}]
-        points = _unit(view.points) * np.where(view.splits == datasets.UNSEEN, 1.05, 1.02)[:, None]
+        points, proxies = _sphere_positions(view)
         updates += [{"x": points[mask, 0], "y": points[mask, 1], "z": points[mask, 2]} for _, mask, _ in _groups(view)]
-        if view.proxies is not None:
-            p = _unit(view.proxies) * 1.07
-            updates.append({"x": p[:, 0], "y": p[:, 1], "z": p[:, 2]})
+        if proxies is not None:
+            updates.append({"x": proxies[:, 0], "y": proxies[:, 1], "z": proxies[:, 2]})
         return updates
     image = np.rint(255 * shade(view.winner, view.confidence, view.n_seen)).astype(np.uint8)
     return [{"z": image}] + [{} for _ in _groups(view)]  # input points are the data: they do not move

@@ -75,11 +75,17 @@ def arm_colour(name: str, index: int = 0) -> str:
     return ARM_COLOURS.get(str(name), _PALETTE[index % len(_PALETTE)])
 
 
+def css_rgb(rgb) -> list[str]:
+    """CSS rgb() strings of RGB floats in [0, 1] (shape [..., 3], flattened to one string per colour)."""
+    values = np.rint(255 * np.asarray(rgb, float).reshape(-1, 3)).astype(int)
+    return [f"rgb({r},{g},{b})" for r, g, b in values]
+
+
 def rgba(colour: str, alpha: float) -> str:
     """A CSS rgba() string of ``colour`` with opacity ``alpha`` (plotly's fills and region shading)."""
     r, g, b, _ = mcolors.to_rgba(colour)
     return f"rgba({round(255 * r)}, {round(255 * g)}, {round(255 * b)}, {alpha:g})"
 
 
-__all__ = ["ARM_COLOURS", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour",
+__all__ = ["ARM_COLOURS", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour", "css_rgb",
            "class_colours", "rgba"]
