@@ -13,6 +13,7 @@ Differences from the released code, on purpose:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -146,6 +147,46 @@ def _check_partner(partner, labels: Tensor, n_pairings: int, n_synthetic: int) -
     return partner
 
 
+def _memory_bytes(device: torch.device) -> int | None:
+    """The most memory a tensor on ``device`` can use: a CUDA device's total, else the host's RAM (None: unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+
+
+def _format_bytes(n: int) -> str:
+    """``n`` bytes in binary units, e.g. '8.0 GiB'."""
+    size, unit = float(n), "bytes"
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if size < 1024 or unit == "EiB":
+            break
+        size /= 1024
+    return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+
+
+def _check_synthetic_size(n_synthetic: int, mu: float, embeddings: Tensor, proxies: Tensor) -> None:
+    """Refuse, before allocating anything, a mu whose synthetic embeddings and proxies exceed the device's memory
+    (instead of the allocator's error, or the machine swapping until it is killed)."""
+    if n_synthetic == 0:
+        return
+    proxy_row = math.prod(proxies.shape[1:])  # d, or K * d for K centres per class
+    row_bytes = embeddings.shape[1] * embeddings.element_size() + proxy_row * proxies.element_size()
+    needed, available = n_synthetic * row_bytes, _memory_bytes(embeddings.device)
+    if available is None or needed <= available:
+        return
+    batch_size = embeddings.shape[0]
+    most = available // row_bytes  # synthetic rows that would fit
+    raise ValueError(
+        f"mu={mu:g} asks for {n_synthetic:,} synthetic rows (floor(mu * B), B={batch_size}), whose embeddings "
+        f"[{n_synthetic:,}, {embeddings.shape[1]}] ({embeddings.dtype}) and proxies "
+        f"[{n_synthetic:,}, {', '.join(map(str, proxies.shape[1:]))}] ({proxies.dtype}) would take "
+        f"{_format_bytes(needed)} ({needed:,} bytes), more than the {_format_bytes(available)} of memory on "
+        f"{embeddings.device}: at most {most:,} synthetic rows fit (mu about {most / batch_size:.3g} for this batch)")
+
+
 def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: float = 0.4, mu: float = 1.0, *,
                     lam: float | None = None, partner: Tensor | None = None,
                     generator: torch.Generator | None = None, normalize: bool = True,
@@ -177,6 +218,7 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
         raise ValueError(f"embeddings ({embeddings.device}), proxies ({proxies.device}) and labels "
                          f"({labels.device}) must be on one device")
     n_synthetic = n_synthetic_for(mu, batch_size)
+    _check_synthetic_size(n_synthetic, mu, embeddings, proxies)
     if check:
         pairing = n_synthetic > 0 and partner is None  # then the batch needs two classes to draw pairs from
         flags = torch.stack([

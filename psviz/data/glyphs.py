@@ -11,7 +11,6 @@ import sys
 import tempfile
 import time
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +224,11 @@ def _lookalike_representatives(images, labels, font_ids, n_classes: int) -> np.n
 
 
 def _read(path: Path) -> dict[str, np.ndarray] | None:
-    """The cached arrays, or None if there is no cache or it cannot be read (then it is rebuilt)."""
+    """The cached arrays, or None if there is no cache or it cannot be read (then it is rebuilt).
+
+    Any failure while reading or checking the file counts as unreadable (a truncated zip, a damaged deflate stream
+    raising zlib.error, a bad CRC, wrong arrays): the cache is only a copy of what `build_glyphs` makes.
+    """
     if not path.is_file():
         return None
     try:
@@ -237,10 +240,16 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
                 or labels.max() >= arrays["codepoints"].size):
             raise ValueError("unexpected array shapes or labels")
         return arrays
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        print(f"psviz: cannot read the glyphs cache at {path} ({type(error).__name__}: {error}); rebuilding it",
-              file=sys.stderr)
+    except Exception as error:  # whatever the damage, rebuilding is the answer
+        print(f"psviz: cannot read the glyphs cache at {path} ({_describe(error)}); rebuilding it", file=sys.stderr)
         return None
+
+
+def _describe(error: Exception) -> str:
+    """``error`` on one line with its type, qualified outside builtins ("zlib.error: ..." says more than "error")."""
+    kind = type(error)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    return " ".join(f"{name}: {error}".split())
 
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -54,10 +54,45 @@ class EmbeddingExport:
 
     @classmethod
     def load(cls, path: str | Path) -> "EmbeddingExport":
-        with np.load(path, allow_pickle=False) as stored:
-            names = {k[len("class_names_"):]: stored[k].tolist() for k in stored.files if k.startswith("class_names_")}
-            return cls(torch.from_numpy(stored["embeddings"]), torch.from_numpy(stored["labels"]),
-                       stored["splits"], torch.from_numpy(stored["proxies"]), names)
+        """Read an export written by `save`; a file that is not one (another .npz, not an .npz, damaged) raises a
+        one-line ValueError naming the file and what an export holds."""
+        path = Path(path)
+        with _open_npz(path) as stored:
+            missing = [key for key in _EXPORT_KEYS if key not in stored.files]
+            if missing:
+                raise ValueError(f"{path} is not an embedding export: it lacks {', '.join(missing)} (it holds "
+                                 f"{', '.join(stored.files) or 'nothing'}); {_EXPORT_HOLDS}")
+            try:
+                names = {k[len("class_names_"):]: stored[k].tolist() for k in stored.files
+                         if k.startswith("class_names_")}
+                return cls(torch.from_numpy(stored["embeddings"]), torch.from_numpy(stored["labels"]),
+                           stored["splits"], torch.from_numpy(stored["proxies"]), names)
+            except Exception as error:  # a damaged member (zlib.error, bad CRC), object arrays, non-numeric data
+                raise _not_an_export(path, error) from None
+
+
+_EXPORT_KEYS = ("embeddings", "labels", "splits", "proxies")
+_EXPORT_HOLDS = ("an export is an .npz written by EmbeddingExport.save, holding embeddings [N, d], labels [N], "
+                 "splits [N] and proxies [C, d] or [C, K, d] (plus class_names_<split>)")
+
+
+def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    """``path`` opened as an .npz; anything else (an .npy, text, a damaged zip) is a ValueError naming the file.
+    A missing or unreadable file keeps its OSError."""
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first entry, or an empty zip
+        raise ValueError(f"{path} is not an .npz file (a zip archive of arrays); {_EXPORT_HOLDS}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as error:  # a damaged zip: BadZipFile, EOFError, ...
+        raise _not_an_export(path, error) from None
+
+
+def _not_an_export(path: Path, error: Exception) -> ValueError:
+    """A one-line ValueError for a file that cannot be read as an export, with the reason numpy or zipfile gave."""
+    reason = " ".join(f"{type(error).__name__}: {error}".split())
+    return ValueError(f"{path} cannot be read as an embedding export ({reason}); {_EXPORT_HOLDS}")
 
 
 def _subset(n: int, limit: int | None, seed: int) -> list[int] | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 from .config import TrainConfig
@@ -12,6 +14,8 @@ from .config import TrainConfig
 _IGNORED = ("output_dir", "num_workers", "device")
 # keys added after records were first stored: left out at their defaults, so older records keep their keys
 _ADDED = {"holdout_per_class": 0, "train_per_class": None, "train_classes": None}
+# what `run_record` writes; "seconds" and "measures" are optional extras
+_RECORD_KEYS = ("config", "history", "metrics")
 
 
 def run_key(config: TrainConfig) -> str:
@@ -35,11 +39,71 @@ def run_record(config: TrainConfig, history: list, **extra) -> dict:
     return {"config": config.to_dict(), "history": rows, "metrics": metrics, **extra}
 
 
+def _is_number(value) -> bool:
+    """A JSON number (int or float, NaN included), not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers_problem(values, what: str) -> str | None:
+    """Why ``values`` is not a mapping of names to numbers (None when it is one)."""
+    if not isinstance(values, dict):
+        return f"{what} must be a mapping of names to numbers, got {type(values).__name__}"
+    wrong = next((key for key, value in values.items() if not _is_number(value)), None)
+    if wrong is not None:
+        return f"{what} must hold numbers, got {values[wrong]!r} for {wrong!r}"
+    return None
+
+
+def _config_problem(config) -> str | None:
+    """Why ``config`` is not a whole `TrainConfig` as a record stores it (keys in `_ADDED` may be absent)."""
+    if not isinstance(config, dict):
+        return f"config must be a mapping of settings, got {type(config).__name__}"
+    absent = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in config and f.name not in _ADDED]
+    if absent:
+        return f"config lacks {', '.join(absent)}"
+    try:
+        TrainConfig.from_dict(config)
+    except (ValueError, TypeError) as error:
+        return f"config: {error}"
+    return None
+
+
+def _history_problem(history) -> str | None:
+    """Why ``history`` is not a list of per-epoch rows of numbers, each with an integer epoch."""
+    if not isinstance(history, list):
+        return f"history must be a list of per-epoch rows, got {type(history).__name__}"
+    for index, row in enumerate(history):
+        problem = _numbers_problem(row, f"history row {index}")
+        if problem is None and (not isinstance(row.get("epoch"), int) or isinstance(row["epoch"], bool)):
+            problem = f"history row {index} must hold an integer epoch, got {row.get('epoch')!r}"
+        if problem is not None:
+            return problem
+    return None
+
+
+def _record_problem(record) -> str | None:
+    """Why ``record`` does not have the shape `run_record` writes (None when it has), checked once where a record
+    is read so that the reports can trust its types."""
+    if not isinstance(record, dict):
+        return f"a record must be a JSON object with {', '.join(_RECORD_KEYS)}, got {type(record).__name__}"
+    missing = [key for key in _RECORD_KEYS if key not in record]
+    if missing:
+        return f"missing {', '.join(missing)}; a record holds {', '.join(_RECORD_KEYS)}"
+    checks = [_config_problem(record["config"]), _history_problem(record["history"]),
+              _numbers_problem(record["metrics"], "metrics")]
+    if "seconds" in record and not _is_number(record["seconds"]):
+        checks.append(f"seconds must be a number, got {record['seconds']!r}")
+    if "measures" in record:
+        checks.append(_numbers_problem(record["measures"], "measures"))
+    return next((problem for problem in checks if problem is not None), None)
+
+
 class RecordStore:
     """One ``<run_key>.json`` per finished run in ``directory``, written atomically (a killed writer leaves none)."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
+        self._reported: set = set()  # (path, problem) already reported, so repeated reads warn once
 
     def path(self, config: TrainConfig) -> Path:
         return self.directory / f"{run_key(config)}.json"
@@ -49,13 +113,29 @@ class RecordStore:
         return self.read_key(run_key(config))
 
     def read_key(self, key: str) -> dict | None:
+        """The record stored under ``key``, or None when there is none or it is unreadable or malformed; the last
+        two are reported on stderr, naming the file, and count as not stored (a training command redoes the run)."""
         path = self.directory / f"{key}.json"
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
+            record = json.loads(path.read_text())
+        except (OSError, ValueError) as error:  # ValueError: not JSON, or not UTF-8 text
+            problem = f"not readable as JSON: {type(error).__name__}: {error}"
+        else:
+            problem = _record_problem(record)
+            if problem is None:
+                return record
+        self._report(path, problem)
+        return None
+
+    def _report(self, path: Path, problem: str) -> None:
+        """One stderr line per damaged record and problem, like the package's other notes about files it skips."""
+        problem = " ".join(problem.split())
+        if (path, problem) not in self._reported:
+            self._reported.add((path, problem))
+            print(f"psviz: skipping the run record {path} ({problem}); it counts as not stored, so training "
+                  f"redoes that run", file=sys.stderr)
 
     def has(self, config: TrainConfig) -> bool:
         return self.read(config) is not None
