@@ -12,7 +12,8 @@ Guarantee: the neighbours of a query are exactly the first k of the gallery orde
 "similarity" is the float32 inner product the backend computed for that query. Backends (and faiss's BLAS and
 non-BLAS kernels) may round the last bit differently, so they agree exactly where similarities are exact or differ
 by more than rounding. Memory stays bounded: queries are processed in chunks sized from ``k`` (and, on the torch
-path, from the gallery size), never as an N x N matrix.
+path, from the gallery size), never as an N x N matrix. Chunks also hold at most ``QUERY_BUDGET`` queries, so a
+progress bar over queries moves during a long search, not only at its end.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ RESULT_BUDGET = 2**23
 MATRIX_BUDGET = 2**26
 # faiss's BLAS path works on blocks of 4096 queries; chunks of whole blocks keep it at full speed.
 FAISS_QUERY_BLOCK = 4096
+# Queries of one chunk, whatever k: with a small k the result budget alone allowed ~10^6 queries per chunk, so a
+# 10^5-item search was one chunk and its progress bar moved once, at the end. 16384 queries are four whole faiss
+# blocks, so faiss splits the queries into the same blocks as without chunking (and, see _FaissSearch, keeps its
+# kernel): it runs at full speed, the per-chunk Python work stays negligible, and a 10^5-item search moves the bar
+# 7 times.
+QUERY_BUDGET = 4 * FAISS_QUERY_BLOCK
 
 
 def resolve_backend(backend: str, *arrays) -> str:
@@ -57,10 +64,17 @@ def prepare(x, name: str, backend: str, device: torch.device | None = None):
 
 
 class _FaissSearch:
-    """Top-k inner products of query rows against a gallery with faiss (CPU)."""
+    """Top-k inner products of query rows against a gallery with faiss (CPU).
+
+    faiss picks its kernel per call: BLAS once the call's queries x dimension reach
+    ``distance_compute_blas_threshold`` (128000 in faiss 1.15), a per-query loop below. Chunking must not change
+    that choice: in 2-D a 16384-query chunk would fall to the loop, about 3x slower per query. So the kernel is the
+    one faiss would pick for all the queries at once, used for every chunk (and every re-search) of the search.
+    """
 
     def __init__(self, queries: np.ndarray, gallery: np.ndarray):
         self.queries, self.gallery = queries, gallery
+        self.blas = queries.shape[0] * queries.shape[1] >= faiss.cvar.distance_compute_blas_threshold
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
         return self.queries[ids]
@@ -69,10 +83,18 @@ class _FaissSearch:
         return block[rows]
 
     def __call__(self, block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return faiss.knn(block, self.gallery, k, metric=faiss.METRIC_INNER_PRODUCT)
+        if not self.blas:
+            return faiss.knn(block, self.gallery, k, metric=faiss.METRIC_INNER_PRODUCT)
+        previous = faiss.cvar.distance_compute_blas_threshold
+        faiss.cvar.distance_compute_blas_threshold = 0  # BLAS whatever the chunk's size; faiss's global, restored
+        try:
+            return faiss.knn(block, self.gallery, k, metric=faiss.METRIC_INNER_PRODUCT)
+        finally:
+            faiss.cvar.distance_compute_blas_threshold = previous
 
     def chunk_rows(self, k: int) -> int:
-        rows = max(1, RESULT_BUDGET // k)
+        """Queries per chunk: within both budgets, rounded down to whole faiss blocks when over one block."""
+        rows = max(1, min(RESULT_BUDGET // k, QUERY_BUDGET))
         return rows - rows % FAISS_QUERY_BLOCK if rows > FAISS_QUERY_BLOCK else rows
 
 
@@ -98,7 +120,8 @@ class _TorchSearch:
         return values.cpu().numpy(), indices.cpu().numpy()
 
     def chunk_rows(self, k: int) -> int:
-        return max(1, min(RESULT_BUDGET // k, MATRIX_BUDGET // self.gallery.shape[0]))
+        """Queries per chunk: within the result, similarity-matrix and query budgets."""
+        return max(1, min(RESULT_BUDGET // k, MATRIX_BUDGET // self.gallery.shape[0], QUERY_BUDGET))
 
 
 def _order_ties(sims: np.ndarray, idx: np.ndarray) -> None:
@@ -179,7 +202,7 @@ def iter_neighbours(queries, gallery, need: np.ndarray, query_ids: np.ndarray, *
     ``queries`` and ``gallery`` come from :func:`prepare` (same backend); ``need[j]`` is how many neighbours query
     ``query_ids[j]`` needs (at most the gallery size, less one with ``exclude_self``). Queries are grouped by need so
     that a few queries of a huge class do not make every chunk fetch a huge k. Within a chunk all rows have the
-    chunk's largest need.
+    chunk's largest need. ``progress`` shows a bar over queries, moved once per chunk, if the search runs past 2 s.
     """
     search = _FaissSearch(queries, gallery) if isinstance(queries, np.ndarray) else _TorchSearch(queries, gallery)
     n_gallery = gallery.shape[0]
@@ -202,6 +225,7 @@ def nearest_neighbours(queries, k: int, *, gallery=None, chunk_size: int | None 
 
     Without ``gallery`` the queries search each other and each query's own row is excluded (by index, not by
     value, so an identical duplicate is still found). Returns float32 and int64 numpy arrays of shape [n, k].
+    ``progress`` (off by default, as suits a library call) shows a bar over queries once a search has run for 2 s.
     """
     backend = resolve_backend(backend, queries, gallery)
     device = next((a.device for a in (queries, gallery) if is_cuda(a)), None)

@@ -60,7 +60,7 @@ def _chunk_scores(idx: np.ndarray, query_codes: np.ndarray, gallery_codes: np.nd
 
 
 def retrieval_metrics(embeddings, labels, ks=(1, 2, 4, 8), *, gallery=None, gallery_labels=None,
-                      chunk_size: int | None = None, backend: str = "auto", progress: bool = True) -> dict:
+                      chunk_size: int | None = None, backend: str = "auto", progress: bool = False) -> dict:
     """Recall@K, R-Precision and MAP@R of cosine retrieval, as fractions in [0, 1].
 
     Without ``gallery`` every item queries all the others (never itself) and R is the number of other items of
@@ -70,7 +70,8 @@ def retrieval_metrics(embeddings, labels, ks=(1, 2, 4, 8), *, gallery=None, gall
 
     ``ks``: a preset name from :data:`K_PRESETS` or ints. ``chunk_size`` caps the queries searched at once (memory
     is bounded either way; results do not depend on it). ``backend``: ``"auto"`` (torch on CUDA tensors, faiss
-    otherwise), ``"faiss"`` or ``"torch"``. ``progress`` shows a bar once a search has run for 2 s.
+    otherwise), ``"faiss"`` or ``"torch"``. ``progress`` (off by default, as suits a library call; the CLI and the
+    trainer turn it on) shows a bar over queries, moved once per chunk, once a search has run for 2 s.
 
     Returns ``{"recall@K": ..., "r_precision": ..., "map@r": ..., "n_queries": int, "n_skipped": int}``.
     """

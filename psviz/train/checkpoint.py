@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .._safe_load import safe_torch_load
+from .._safe_load import DamagedFile, safe_torch_load
 
 LAST, BEST = "last.pt", "best.pt"
 
@@ -31,11 +31,27 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint with ``torch.load(weights_only=True)``: tensors and plain data only, never code."""
-    state = safe_torch_load(path, "checkpoint")
+    """Read a checkpoint with ``torch.load(weights_only=True)``: tensors and plain data only, never code.
+
+    A truncated or corrupted file raises `DamagedFile` (a ValueError) that names the run folder's other checkpoint.
+    """
+    path = Path(path)
+    try:
+        state = safe_torch_load(path, "checkpoint")
+    except DamagedFile as error:
+        raise DamagedFile(f"{error}; {_fallback(path)}") from None
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path} is not a psviz checkpoint (no 'model' entry)")
     return state
+
+
+def _fallback(path: Path) -> str:
+    """What to use instead of the damaged checkpoint ``path``: the other checkpoint of its run folder, if any."""
+    others = [name for name in (LAST, BEST) if name != path.name and (path.parent / name).is_file()]
+    if not others:
+        return f"the run folder {path.parent} has no other checkpoint ({LAST} or {BEST}): train the run again"
+    name = others[0]
+    return f"the run folder also has {name} (psviz evaluate {path.parent} --checkpoint {Path(name).stem})"
 
 
 def scheduler_state(scheduler) -> dict:
