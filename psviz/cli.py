@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -17,7 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", required=True, help="a YAML/JSON file or a preset name (e.g. digits, glyphs)")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override one config key (repeatable), e.g. --set epochs=5 --set ps=false")
-    train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in the output folder from its last checkpoint (same config)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="delete the run already in the output folder and start afresh")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a trained run folder on its unseen (and seen) classes")
@@ -25,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", choices=["best", "last"], default="best")
     evaluate.add_argument("--seen", action="store_true", help="also evaluate the seen classes")
     evaluate.add_argument("--nmi", action="store_true", help="also compute NMI (k-means) on the unseen classes")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     demo = commands.add_parser(
         "demo", help="train Norm-SoftMax with and without PS on glyphs and compare",
@@ -111,11 +117,11 @@ def _train(args) -> int:
     say(f"training {config.loss} {'with' if config.ps else 'without'} Proxy Synthesis on {config.dataset} "
         f"-> {config.output_dir}")
     try:
-        result = fit(config, resume=args.resume, progress=not args.no_progress)
-    except KeyboardInterrupt:
+        result = fit(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    except KeyboardInterrupt as stop:
         say(f"stopped; continue with: psviz train --config {args.config} --resume "
             + " ".join(f"--set {o}" for o in args.overrides), file=sys.stderr)
-        return 130
+        return 128 + getattr(stop, "signum", signal.SIGINT)  # the shell's convention: 130 for Ctrl-C, 143 for TERM
     if say is print:
         _print_metrics(f"unseen classes of {config.dataset} after {config.epochs} epochs:", result.last_metrics())
     return 0
@@ -126,16 +132,22 @@ def _evaluate(args) -> int:
     from .train import load_run
     from .train.loop import build_datasets, embed, evaluate, resolve_device
 
-    run = load_run(args.run_dir, args.checkpoint)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = load_run(args.run_dir, args.checkpoint)
+    for warning in caught:
+        print(f"psviz evaluate: warning: {warning.message}", file=sys.stderr)
     config = run.config.replace(eval_seen=args.seen)
     device = resolve_device(config.device)
     _, eval_sets = build_datasets(config)
-    metrics = evaluate(run.model, eval_sets, config.ks, device, num_workers=config.num_workers)
+    metrics = evaluate(run.model, eval_sets, config.ks, device, num_workers=config.num_workers,
+                       progress=not args.no_progress)
     if args.nmi:
         embeddings, labels = embed(run.model, eval_sets["unseen"][0], device)
         metrics["unseen/nmi"] = nmi(embeddings, labels)
     epoch = run.history[-1]["epoch"] if run.history else 0
-    _print_metrics(f"{args.run_dir} ({args.checkpoint} checkpoint, epoch {epoch}):", metrics)
+    what = f"{config.loss} {'with' if config.ps else 'without'} PS on {config.dataset}"
+    _print_metrics(f"{args.run_dir} ({what}; {args.checkpoint} checkpoint, epoch {epoch}):", metrics)
     return 0
 
 
@@ -192,9 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         return {"train": _train, "evaluate": _evaluate, "demo": _demo, "reproduce": _reproduce}[args.command](args)
-    except ValueError as error:  # ConfigError included: one clear line, no traceback
-        print(f"psviz {args.command}: {error}", file=sys.stderr)
+    except ValueError as error:  # ConfigError and RunFolderError included: one clear line, no traceback
+        print(f"psviz {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file the command needs cannot be read or written
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"psviz {args.command}: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _train_pair(configs: dict, progress: bool) -> dict:
         print(f"[{name}] {config.loss} on {config.dataset}, {config.model}, {config.epochs} epochs, seed "
               f"{config.seed} -> {config.output_dir}", flush=True)
         started = time.perf_counter()
-        runs[name] = fit(config, progress=progress)
+        runs[name] = fit(config, progress=progress, overwrite=True)  # the demo's own folders: redo
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
     return runs
 

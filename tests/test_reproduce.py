@@ -209,7 +209,7 @@ def test_full_path_runs_end_to_end_on_a_fake_cub_and_sits_beside_table6(tmp_path
 
     make_cub(tmp_path / "data")
     changes = dict(model_options={"weights": None, "pooling": "avg", "freeze_bn": False}, image_size=32, epochs=1,
-                   batch_size=4, eval_every=1, num_workers=0, device="cpu")
+                   batch_size=4, eval_every=1, num_workers=0, device="cpu", ks=[1])  # 4 items a query can find
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

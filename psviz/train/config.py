@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import data, losses, models
+from ..synthesis import n_synthetic_for
 
 
 class ConfigError(ValueError):
@@ -81,6 +84,7 @@ class TrainConfig:
         hints = typing.get_type_hints(TrainConfig)
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), hints[f.name])
+            _check_finite(f.name, getattr(self, f.name))
         _choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
         _choice("sampler", self.sampler, ("random", "balanced"))
         _choice("device", self.device, ("auto", "cpu", "cuda"), prefix_ok=("cuda:",))
@@ -101,9 +105,7 @@ class TrainConfig:
         for name in ("train_per_class", "train_classes"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1 or null, got {getattr(self, name)}")
-        if self.sampler == "balanced" and self.batch_size % self.samples_per_class:
-            raise ConfigError(f"batch_size ({self.batch_size}) must be a multiple of samples_per_class "
-                              f"({self.samples_per_class}) with the balanced sampler")
+        self._check_batches()
         if any(not isinstance(m, int) or m < 1 for m in self.lr_milestones):
             raise ConfigError(f"lr_milestones must be epochs >= 1, got {self.lr_milestones}")
         if not self.ks or any(not isinstance(k, int) or k < 1 for k in self.ks):
@@ -113,6 +115,7 @@ class TrainConfig:
                 lookup(getattr(self, key))
             except ValueError as error:
                 raise ConfigError(f"{key}: {error}") from None
+        self._check_dataset_options()
         if self.model not in models.available():
             raise ConfigError(f"model: unknown model {self.model!r}; choose one of: {', '.join(models.available())}")
         unknown = set(self.loss_options) - set(losses.hyperparameters(self.loss))
@@ -120,6 +123,36 @@ class TrainConfig:
             raise ConfigError(f"loss_options: {self.loss!r} has no hyper-parameter {sorted(unknown)}; valid: "
                               f"{sorted(losses.hyperparameters(self.loss))}")
         return self
+
+    def _check_batches(self) -> None:
+        """With PS on, every batch must be able to hold two classes: the operator mixes pairs of classes."""
+        if self.sampler == "balanced" and self.batch_size % self.samples_per_class:
+            raise ConfigError(f"batch_size ({self.batch_size}) must be a multiple of samples_per_class "
+                              f"({self.samples_per_class}) with the balanced sampler")
+        if not self.ps or n_synthetic_for(self.mu, self.batch_size) == 0:
+            return
+        if self.batch_size < 2:
+            raise ConfigError("batch_size must be >= 2 with ps=true: Proxy Synthesis mixes pairs of items of two "
+                              "classes")
+        if self.sampler == "balanced" and self.batch_size // self.samples_per_class < 2:
+            raise ConfigError(f"with ps=true and the balanced sampler a batch needs two classes, but batch_size / "
+                              f"samples_per_class = {self.batch_size} / {self.samples_per_class} = 1 class; lower "
+                              f"samples_per_class to at most {self.batch_size // 2}")
+
+    def _check_dataset_options(self) -> None:
+        """``root`` and ``dataset_options`` must be parameters of the dataset's loader (so they fail here, not there)."""
+        entry = data.info(self.dataset)
+        parameters = inspect.signature(entry.loader()).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return
+        accepted = sorted(set(parameters) - {"split", "transform"})
+        if self.root is not None and "root" not in accepted:
+            raise ConfigError(f"root: dataset {entry.name!r} takes no root folder (it is built in: "
+                              f"{entry.description})")
+        unknown = sorted(set(self.dataset_options) - set(accepted))
+        if unknown:
+            raise ConfigError(f"dataset_options: dataset {entry.name!r} has no option {unknown}; valid: "
+                              f"{[a for a in accepted if a != 'root'] or 'none'}")
 
     # ---- round trips ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -204,6 +237,18 @@ def _check_type(name: str, value, hint) -> None:
             return
     names = " or ".join("null" if a is type(None) else (typing.get_origin(a) or a).__name__ for a in allowed)
     raise ConfigError(f"{name} must be {names}, got {type(value).__name__} {value!r}")
+
+
+def _check_finite(name: str, value) -> None:
+    """No NaN or infinity anywhere in a value, nested option dicts and lists included (the key path is named)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(f"{name}.{key}", item)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_finite(f"{name}[{index}]", item)
 
 
 def _choice(name: str, value: str, options: tuple[str, ...], prefix_ok: tuple[str, ...] = ()) -> None:

@@ -8,6 +8,7 @@ import json
 import signal
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -21,8 +22,8 @@ from .. import losses, models
 from ..data.holdout import HELDOUT, class_subset, holdout_indices
 from ..evaluate import retrieval_metrics
 from ..synthesis import ProxySynthesis
-from . import distributed
-from .checkpoint import BEST, LAST, load_checkpoint, restore_scheduler, save_checkpoint, scheduler_state
+from . import distributed, run_folder
+from .checkpoint import BEST, LAST, restore_scheduler, save_checkpoint, scheduler_state
 from .config import ConfigError, TrainConfig
 
 
@@ -68,11 +69,51 @@ class Batches:
         n = len(order) // c.batch_size  # drop the ragged last batch: BatchNorm and pairing want full batches
         if n == 0:
             raise ValueError(f"batch_size={c.batch_size} exceeds the {len(order)} training items")
-        batches = order[: n * c.batch_size].view(n, c.batch_size).tolist()
+        batches = mix_single_class_batches(order[: n * c.batch_size].view(n, c.batch_size),
+                                           order[n * c.batch_size:], self.targets).tolist()
         per_rank = len(batches) // self.world  # every rank takes the same number of steps (DDP runs in lockstep)
         if per_rank == 0:
             raise ValueError(f"{len(batches)} batches cannot be shared by {self.world} processes; lower batch_size")
         return batches[self.rank::self.world][:per_rank]
+
+
+def mix_single_class_batches(batches: torch.Tensor, spare: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``batches`` [n, B] of item indices, with every batch that holds one class given an item of another class.
+
+    A random batch can hold a single class by chance (likely with small batches or few classes), and Proxy
+    Synthesis cannot pair such a batch. Its last item is swapped with the first unused (``spare``) item of another
+    class, else with an item of another batch that keeps two classes without it. Deterministic, and a no-op for
+    batches that already mix classes, so runs without such a batch are unchanged.
+    """
+    labels = targets[batches]
+    single = torch.nonzero((labels == labels[:, :1]).all(dim=1)).flatten().tolist()
+    if not single or batches.shape[1] < 2 or torch.unique(targets).numel() < 2:
+        return batches
+    batches, spare = batches.clone(), spare.clone()
+    for row in single:
+        label = targets[batches[row, 0]]
+        if (targets[batches[row]] != label).any():  # it gave an item to an earlier batch and mixes classes now
+            continue
+        others = torch.nonzero(targets[spare] != label).flatten()
+        if others.numel():
+            at = int(others[0])
+            batches[row, -1], spare[at] = spare[at].clone(), batches[row, -1].clone()
+            continue
+        other, at = _donor(batches, row, label, targets)
+        batches[row, -1], batches[other, at] = batches[other, at].clone(), batches[row, -1].clone()
+    return batches
+
+
+def _donor(batches: torch.Tensor, row: int, label, targets: torch.Tensor) -> tuple[int, int]:
+    """(batch, position) of the first item of another class than ``label`` whose batch still holds another class
+    than ``label`` when that item is swapped for one of class ``label``."""
+    n = batches.shape[0]
+    for step in range(1, n):
+        other = (row + step) % n
+        differs = (targets[batches[other]] != label).tolist()
+        if sum(differs) > 1:  # once one is given away, another item of a class other than label stays
+            return other, differs.index(True)
+    raise RuntimeError("no batch can give an item of another class (the training data holds a single class)")
 
 
 def _mix(seed: int, epoch: int, rank: int = 0) -> int:
@@ -159,8 +200,10 @@ def build(config: TrainConfig, device: torch.device) -> Parts:
     if config.sampler == "balanced" and per_batch > train_set.n_classes:
         raise ConfigError(f"batch_size / samples_per_class = {per_batch} classes a batch, but the seen split of "
                           f"{config.dataset} has {train_set.n_classes} classes; raise samples_per_class")
+    _check_data(config, train_set, eval_sets)
     torch.manual_seed(config.seed)
     model = models.create(config.model, config.embedding_dim, **_input_options(config, train_set))
+    _check_batchnorm(config, model)
     synthesis = ProxySynthesis(config.alpha, config.mu) if config.ps else None
     loss = losses.create(config.loss, train_set.n_classes, config.embedding_dim, synthesis=synthesis,
                          **config.loss_options)
@@ -178,6 +221,29 @@ def build(config: TrainConfig, device: torch.device) -> Parts:
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.lr_milestones, config.lr_gamma)
     scaler = torch.amp.GradScaler("cuda") if config.amp == "fp16" and device.type == "cuda" else None
     return Parts(train_set, eval_sets, model, loss, optimizer, scheduler, scaler, tuple(config.ks))
+
+
+def _check_data(config: TrainConfig, train_set, eval_sets: dict) -> None:
+    """Refuse, before training, what the data cannot give: two classes for PS, or a K beyond a split's items."""
+    if config.ps and train_set.n_classes < 2:
+        raise ConfigError(f"ps=true needs at least two seen classes to mix; the training split of {config.dataset} "
+                          f"has {train_set.n_classes}")
+    for split, (queries, gallery) in eval_sets.items():
+        n_items = retrievable_items(queries, gallery)
+        too_big = [k for k in config.ks if k > n_items]
+        if too_big:
+            raise ConfigError(f"ks: {too_big} exceed the {n_items} items a query of the {split} split of "
+                              f"{config.dataset} can retrieve; every K must be at most {n_items}")
+
+
+def _check_batchnorm(config: TrainConfig, model: nn.Module) -> None:
+    """BatchNorm layers that train need two items a batch (one gives no variance): refuse batch_size=1."""
+    if config.batch_size > 1:
+        return
+    model.train()  # a model that freezes its BatchNorm layers puts them in eval mode here
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in model.modules()):
+        raise ConfigError(f"batch_size=1: model {config.model!r} has BatchNorm layers, which need at least two "
+                          f"items a batch to train; use batch_size >= 2")
 
 
 def resolve_device(name: str, local_rank: int | None = None) -> torch.device:
@@ -238,10 +304,18 @@ def embed(model: nn.Module, dataset, device: torch.device, *, batch_size: int = 
     return torch.cat(outputs), torch.cat(labels)
 
 
+def retrievable_items(queries, gallery) -> int:
+    """How many items one query of an evaluation split can retrieve: the gallery, or the other queries."""
+    return len(gallery) if gallery is not None else len(queries) - 1
+
+
 def evaluate(model: nn.Module, eval_sets: dict, ks: Iterable[int], device: torch.device, *,
-             num_workers: int = 0, autocast=None, dist=None) -> dict:
-    """Recall@K, R-Precision and MAP@R per evaluation split, keys like "unseen/map@r" (rank 0 holds them)."""
-    results = {}
+             num_workers: int = 0, autocast=None, dist=None, progress: bool = False) -> dict:
+    """Recall@K, R-Precision and MAP@R per evaluation split, keys like "unseen/map@r" (rank 0 holds them).
+
+    A K larger than a split's retrievable items is left out of that split, with a warning that says so.
+    """
+    ks, results = list(ks), {}
     for split, (queries, gallery) in eval_sets.items():
         runs = [queries] if gallery is None else [queries, gallery]
         embedded = [distributed.embed_all(model, ds, device, num_workers=num_workers, autocast=autocast, dist=dist)
@@ -251,35 +325,49 @@ def evaluate(model: nn.Module, eval_sets: dict, ks: Iterable[int], device: torch
             continue
         (e, y) = embedded[0]
         n_items = len(embedded[1][0]) if gallery is not None else len(e) - 1
-        valid_ks = [k for k in ks if k <= n_items] or [1]
+        valid_ks = [k for k in ks if k <= n_items]
+        if len(valid_ks) < len(ks):
+            skipped = ", ".join(f"Recall@{k}" for k in ks if k > n_items)
+            warnings.warn(f"{split}: {skipped} left out: a query can retrieve only {n_items} items", stacklevel=2)
         kwargs = {} if gallery is None else {"gallery": embedded[1][0], "gallery_labels": embedded[1][1]}
-        metrics = retrieval_metrics(e, y, valid_ks, progress=False, **kwargs)
+        metrics = retrieval_metrics(e, y, valid_ks or [1], progress=progress, **kwargs)
         for key, value in metrics.items():
             results[f"{split}/{key}"] = value
     return results
 
 
-class _StopFlag:
-    """Ctrl-C (SIGINT) asks the loop to stop after the current step, save, and raise KeyboardInterrupt."""
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal (Ctrl-C's SIGINT, or SIGTERM from kill or a scheduler); ``signum`` says which."""
 
-    def __init__(self):
-        self.requested = False
-        self._previous = None
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+class _StopFlag:
+    """SIGINT (and SIGTERM, when the run has a folder to save to) ask the loop to stop after the current step, save,
+    and raise `Interrupted`; a second signal stops at once."""
+
+    def __init__(self, signals=(signal.SIGINT,)):
+        self.signals = tuple(signals)
+        self.requested = None  # the signal number once one arrived
+        self._previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
+            for signum in self.signals:
+                self._previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested is not None:
+            raise Interrupted(signum)
+        self.requested = signum
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False
 
 
@@ -322,35 +410,48 @@ def _call(callbacks, event: str, **info) -> None:
             callback(**info)
 
 
-def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = False,
+def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = False, overwrite: bool = False,
         progress: bool = True) -> FitResult:
     """Train on the seen classes of ``config.dataset``; evaluate on the unseen ones every ``eval_every`` epochs.
 
     ``callbacks``: objects with ``on_step_end(**info)`` / ``on_epoch_end(**info)`` methods, or plain functions
     called after each epoch with ``epoch``, ``history``, ``model``, ``loss`` and ``metrics``. With
-    ``config.output_dir`` set, the run writes config.yaml, history.json, last.pt (after each evaluation and on
-    Ctrl-C) and best.pt (best unseen MAP@R) there; ``resume=True`` continues from last.pt.
+    ``config.output_dir`` set, the run writes config.yaml, history.json, last.pt (after each evaluation, and on
+    Ctrl-C or SIGTERM) and best.pt (best unseen MAP@R) there. The folder belongs to this run while it trains (a
+    second writer is refused) and must be empty: ``resume=True`` continues the run stored there (same config, up to
+    `run_folder.RESUMABLE`), ``overwrite=True`` deletes its files and starts afresh.
     """
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
-    callbacks = list(callbacks)
+    run_dir = Path(config.output_dir) if config.output_dir else None
+    if resume and run_dir is None:
+        raise ValueError("resume=True needs config.output_dir, the folder of the run to continue")
+    if resume and overwrite:
+        raise ValueError("resume=True continues the stored run and overwrite=True deletes it: choose one")
     dist = distributed.Context.from_env(config.device)
     device = resolve_device(config.device, dist.local_rank if dist else None)
-    parts = build(config, device)
+    parts = build(config, device)  # a config the data or model cannot take fails here, before the folder is touched
+    with contextlib.ExitStack() as claim:
+        state = None
+        if run_dir is not None and (dist is None or dist.is_main):  # rank 0 owns the folder; the others read it
+            claim.enter_context(run_folder.locked(run_folder.make_folder(run_dir)))
+            state = run_folder.prepare(run_dir, config, resume=resume, overwrite=overwrite)
+        elif resume and run_dir is not None:
+            state = run_folder.resume_state(run_dir, config)
+        return _train(config, parts, dist, device, list(callbacks), state, progress)
+
+
+def _train(config: TrainConfig, parts: Parts, dist, device: torch.device, callbacks: list, state: dict | None,
+           progress: bool) -> FitResult:
     run_dir = Path(config.output_dir) if config.output_dir else None
     main = dist is None or dist.is_main
     epoch, step, history, best, rng = 0, 0, [], None, None
-    if resume:
-        if run_dir is None:
-            raise ValueError("resume=True needs config.output_dir, the folder of the run to continue")
-        if (run_dir / LAST).is_file():
-            state = load_checkpoint(run_dir / LAST)
-            _restore(parts, state)
-            epoch, step, history, best = state["epoch"], state["step"], state["history"], state["best_map_r"]
-            rng = state
+    if state is not None:
+        _restore(parts, state)
+        epoch, step, history, best = state["epoch"], state["step"], state["history"], state["best_map_r"]
+        rng = state
     if main and run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        config.to_yaml(run_dir / "config.yaml")
+        config.to_yaml(run_dir / run_folder.CONFIG)
     trainable = distributed.wrap(parts.model, parts.loss, dist, device)
     batches = Batches(config, parts.train_set.targets, dist.rank if dist else 0, dist.world if dist else 1)
     autocast = _autocast(config, device)
@@ -361,7 +462,8 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                desc=f"{config.loss}{' + PS' if config.ps else ''} on {config.dataset}",
                disable=not (progress and main), leave=True)
     shown = {"epoch": f"{epoch}/{config.epochs}"}
-    with _StopFlag() as stop:
+    signals = (signal.SIGINT, signal.SIGTERM) if main and run_dir is not None else (signal.SIGINT,)
+    with _StopFlag(signals) as stop:
         try:
             while epoch < config.epochs:
                 epoch_batches = batches.epoch(epoch)
@@ -399,10 +501,10 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                     bar.set_postfix({**shown, "epoch": f"{epoch + 1}/{config.epochs}", "loss": f"{total / count:.3f}"},
                                     refresh=False)
                     _call(callbacks, "step_end", epoch=epoch, step=step, loss=step_loss)
-                    if stop.requested:
+                    if stop.requested is not None:
                         history.append({"epoch": epoch + 1, "loss": total / count, "_loss_sum": total,
                                         "_loss_count": count, "partial": True})
-                        raise KeyboardInterrupt
+                        raise Interrupted(stop.requested)
                 distributed.sync_buffers(parts.model, dist)
                 parts.scheduler.step()
                 epoch, step = epoch + 1, 0
@@ -412,7 +514,8 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
                 metrics = {}
                 if epoch % config.eval_every == 0 or epoch == config.epochs:
                     metrics = evaluate(parts.model, parts.eval_sets, parts.ks, device,
-                                       num_workers=config.num_workers, autocast=autocast, dist=dist)
+                                       num_workers=config.num_workers, autocast=autocast, dist=dist,
+                                       progress=progress and main)
                     row.update(metrics)
                 history.append(row)
                 if "unseen/map@r" in row:
@@ -433,7 +536,7 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
             interrupted = True
             # Only a stop requested through the flag happens between steps, where the state is consistent; a hard
             # interrupt (a second Ctrl-C) keeps the last checkpoint written after an evaluation.
-            if main and run_dir is not None and stop.requested:
+            if main and run_dir is not None and stop.requested is not None:
                 save_checkpoint(_checkpoint_state(config, parts, epoch, step, history, best), run_dir / LAST)
                 _write_history(run_dir, history)
                 tqdm.write(f"interrupted: saved {run_dir / LAST} at epoch {epoch + 1}, step {step}; "
@@ -454,4 +557,4 @@ def _write_history(run_dir: Path, history: list[dict]) -> None:
     temp.replace(run_dir / "history.json")
 
 
-__all__ = ["FitResult", "fit", "build", "embed", "evaluate", "resolve_device"]
+__all__ = ["FitResult", "Interrupted", "fit", "build", "embed", "evaluate", "resolve_device"]

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from .checkpoint import BEST, LAST, load_checkpoint
 from .config import TrainConfig
 from .loop import FitResult, build, resolve_device
+from .run_folder import CONFIG, SETTINGS, config_differences, describe_differences
+
+
+class RunFolderWarning(UserWarning):
+    """A run folder whose files disagree (config.yaml against the checkpoint that is loaded)."""
 
 
 def load_run(run_dir: str | Path, checkpoint: str = "best", *, device: str | None = None) -> FitResult:
     """The run in ``run_dir`` as a `FitResult`, weights from its ``best`` or ``last`` checkpoint (safe loader).
 
-    ``best`` falls back to ``last`` when the run never evaluated. ``device`` overrides the run's own (e.g. "cpu"
-    to inspect a GPU run on a laptop).
+    ``best`` falls back to ``last`` when the run never evaluated. The config is the one stored inside the checkpoint
+    (the one its weights were trained with); a config.yaml that says otherwise gets a `RunFolderWarning`.
+    ``device`` overrides the run's own (e.g. "cpu" to inspect a GPU run on a laptop).
     """
     run_dir = Path(run_dir)
     if checkpoint not in ("best", "last"):
         raise ValueError(f"checkpoint must be 'best' or 'last', got {checkpoint!r}")
-    config_path = run_dir / "config.yaml"
-    if not config_path.is_file():
-        raise ValueError(f"{run_dir} is not a psviz run folder (no config.yaml)")
-    config = TrainConfig.load(config_path)
-    if device is not None:
-        config = config.replace(device=device)
     path = run_dir / (BEST if checkpoint == "best" else LAST)
     if checkpoint == "best" and not path.is_file():
         path = run_dir / LAST
+    if not path.is_file():
+        what = "no config.yaml" if not (run_dir / CONFIG).is_file() else "no checkpoint: it never saved one"
+        raise ValueError(f"{run_dir} is not a psviz run folder ({what})")
     state = load_checkpoint(path)
+    config = _trained_config(run_dir, path, state)
+    config = config.replace(output_dir=str(run_dir), **({} if device is None else {"device": device}))
     parts = build(config, resolve_device(config.device))
     parts.model.load_state_dict(state["model"])
     parts.loss.load_state_dict(state["loss"])
@@ -35,3 +41,21 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", *, device: str | Non
     parts.loss.eval()
     history = [row for row in state.get("history", []) if not row.get("partial")]
     return FitResult(parts.model, parts.loss, history, config, run_dir)
+
+
+def _trained_config(run_dir: Path, path: Path, state: dict) -> TrainConfig:
+    """The checkpoint's config (config.yaml's for a checkpoint without one), warning where the two disagree."""
+    on_disk = TrainConfig.load(run_dir / CONFIG) if (run_dir / CONFIG).is_file() else None
+    if state.get("config") is None:
+        if on_disk is None:
+            raise ValueError(f"{path} holds no config and {run_dir} has no config.yaml: cannot rebuild the model")
+        return on_disk
+    config = TrainConfig.from_dict(state["config"])
+    if on_disk is not None:
+        differences = config_differences(config.to_dict(), on_disk.to_dict(), ignore=SETTINGS)
+        if differences:
+            warnings.warn(RunFolderWarning(
+                f"{run_dir / CONFIG} disagrees with {path.name}, which was trained with another config "
+                f"({describe_differences(differences)}, as checkpoint -> config.yaml); using the checkpoint's"),
+                stacklevel=3)
+    return config
