@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from scipy.special import betaincinv
 from torch import Tensor, nn
 
-from ._checks import check_float_tensor, check_labels_shape, check_number, raise_flagged
+from .checks import check_float_tensor, check_labels_shape, check_number, raise_flagged
 
 __all__ = [
     "SynthesisResult",

@@ -6,9 +6,7 @@ Nothing is downloaded: the dataset is built once (about ten seconds) and cached 
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import atomic_write
 from .base import SEEN, UNSEEN, TensorSplit
 from .cache import cache_dir
 
@@ -253,13 +252,5 @@ def _describe(error: Exception) -> str:
 
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Save atomically: a temporary file in the same folder, then renamed over ``path``."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez_compressed(file, **arrays)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache is as readable as any other user file
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Save atomically (a killed build leaves no half-written cache)."""
+    atomic_write(path, lambda file: np.savez_compressed(file, **arrays))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._checks import check_positive_int
+from ..checks import check_positive_int
 
 HELDOUT = "heldout"  # the split name of held-out seen-class items (history keys "heldout/map@r", ...)
 

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from .._checks import check_positive_int
+from ..checks import check_positive_int
 
 
 class ClassBalancedBatchSampler(Sampler[list[int]]):

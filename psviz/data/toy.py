@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .._checks import check_number, check_positive_int
+from ..checks import check_number, check_positive_int
 from .base import SEEN, UNSEEN, TensorSplit
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .._checks import check_float_tensor, check_number, check_positive_int
+from ..checks import check_float_tensor, check_number, check_positive_int
 from .geometry import _class_centres
 
 _CHUNK = 8192

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from .._checks import check_number
+from ..checks import check_number
 from .base import CosineSoftmaxLoss
 
 

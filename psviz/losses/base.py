@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import (DeferredFlags, check_float_tensor, check_labels_shape, check_number, check_positive_int,
+from ..checks import (DeferredFlags, check_float_tensor, check_labels_shape, check_number, check_positive_int,
                        raise_flagged)
 from ..synthesis import ProxySynthesis, n_synthetic_for
 

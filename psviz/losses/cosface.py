@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from .._checks import check_number
+from ..checks import check_number
 from .base import CosineSoftmaxLoss
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .._checks import check_number
+from ..checks import check_number
 from .base import ProxyLoss, _at_least_float32
 
 

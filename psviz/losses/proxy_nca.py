@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from .._checks import check_number
+from ..checks import check_number
 from .base import ProxyLoss
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .._checks import check_number, check_positive_int
+from ..checks import check_number, check_positive_int
 from .base import ProxyLoss
 
 

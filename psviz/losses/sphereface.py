@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from .._checks import check_number, check_positive_int
+from ..checks import check_number, check_positive_int
 from .base import CosineSoftmaxLoss
 
 

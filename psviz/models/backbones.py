@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .._safe_load import safe_torch_load
+from ..files import safe_torch_load
 from .bn_inception import WEIGHTS_URL as BN_INCEPTION_URL
 from .bn_inception import BNInception
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from .._checks import check_positive_int
+from ..checks import check_positive_int
 from .backbones import build_backbone
 
 POOLINGS = ("avg", "max", "avg+max")

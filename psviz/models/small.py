@@ -6,7 +6,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from .._checks import check_positive_int
+from ..checks import check_positive_int
 
 
 class MLPEmbedder(nn.Module):

@@ -15,7 +15,7 @@ from . import markdown as md
 from .plan import ALPHA, MU, Plan
 from .regime_report import RegimeResults, collect_regime, regime_markdown, write_regime_figures
 from .runner import unique
-from .stats import METRICS, ablation_cells, compare, curve_summary, curves_frame, runs_frame
+from .stats import ablation_cells, compare, curve_summary, curves_frame, runs_frame
 
 METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
 DATASET_NAMES = {"glyphs": "Glyphs", "fashion-mnist": "Fashion-MNIST", "digits": "Digits"}

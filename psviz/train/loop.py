@@ -21,6 +21,7 @@ from .. import data as datasets
 from .. import losses, models
 from ..data.holdout import HELDOUT, class_subset, holdout_indices
 from ..evaluate import retrieval_metrics
+from ..files import atomic_write_text
 from ..synthesis import ProxySynthesis
 from . import distributed, run_folder
 from .checkpoint import BEST, LAST, restore_scheduler, save_checkpoint, scheduler_state
@@ -552,9 +553,7 @@ def _train(config: TrainConfig, parts: Parts, dist, device: torch.device, callba
 
 def _write_history(run_dir: Path, history: list[dict]) -> None:
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in history]
-    temp = run_dir / ".history.json.tmp"
-    temp.write_text(json.dumps(rows, indent=1))
-    temp.replace(run_dir / "history.json")
+    atomic_write_text(run_dir / run_folder.HISTORY, json.dumps(rows, indent=1))
 
 
 __all__ = ["FitResult", "Interrupted", "fit", "build", "embed", "evaluate", "resolve_device"]

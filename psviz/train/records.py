@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..files import atomic_write_text
 from .config import TrainConfig
 
 # settings that do not change what a run learns
@@ -141,12 +142,7 @@ class RecordStore:
         return self.read(config) is not None
 
     def write(self, config: TrainConfig, record: dict) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(config)
-        temp = path.with_name(f".{path.name}.tmp")
-        temp.write_text(json.dumps(record, indent=1, default=str))
-        temp.replace(path)
-        return path
+        return atomic_write_text(self.path(config), json.dumps(record, indent=1, default=str))
 
 
 __all__ = ["RecordStore", "run_key", "run_record"]

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from scipy.linalg import orthogonal_procrustes
 
 from .. import data as datasets
+from ..files import atomic_write
 from ..synthesis import SynthesisResult
 from ..train.export import EmbeddingExport
 from .style import MARKS, SYNTHETIC_COLOUR, check_backend, class_colours
@@ -70,10 +71,7 @@ class UMAPCache:
     def put(self, key: str, value: dict) -> None:
         self._remember(key, value)
         if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            temp = self.directory / f".{key}.tmp.npz"
-            np.savez_compressed(temp, **value)
-            temp.replace(self.directory / f"{key}.npz")
+            atomic_write(self.directory / f"{key}.npz", lambda file: np.savez_compressed(file, **value))
 
     def _remember(self, key: str, value: dict) -> None:
         self._items[key] = value

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from .._checks import check_positive_int
+from ..checks import check_positive_int
 from ..synthesis import SynthesisResult, sample_lambda
 from ..viz.beta import beta_density
 from ..viz.synthetic import set_lambda, synthetic_embeddings

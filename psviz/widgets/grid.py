@@ -8,7 +8,7 @@ import time
 
 import ipywidgets as widgets
 
-from .._checks import check_number
+from ..checks import check_number
 from ..viz.ablation import ablation_heatmap
 from ._errors import ErrorBox
 from ._figures import FigureSlot, placeholder

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from .. import losses
 from ..train import FitResult, TrainConfig, export_embeddings, preset, synthetic_batch

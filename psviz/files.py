@@ -1,19 +1,24 @@
-"""One safe way to read .pt/.pth files: torch.load(weights_only=True), so a file can never run code.
+"""Files read and written safely: writes are atomic, and .pt/.pth files are read without running code.
 
-Errors say what is wrong in a line: a damaged file (a zip archive, torch's format, that is cut short or fails its
+`atomic_write` writes a temporary file beside the target and renames it over the target, so a killed writer leaves
+the old file or none, never half of one. `safe_torch_load` reads with torch.load(weights_only=True). Its errors say what is wrong in a line: a damaged file (a zip archive, torch's format, that is cut short or fails its
 checksums) raises `DamagedFile`; a file torch refuses gets torch's reason without its advice to load with
 ``weights_only=False``, which would let the file run code.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import torch
 
-__all__ = ["DamagedFile", "safe_torch_load", "zip_damage"]
+__all__ = ["DamagedFile", "atomic_write", "atomic_write_text", "safe_torch_load", "zip_damage"]
 
 # Every zip archive torch writes starts with a local file header.
 ZIP_MAGIC = b"PK\x03\x04"
@@ -22,6 +27,36 @@ ZIP_MAGIC = b"PK\x03\x04"
 _DAMAGE_SIGNS = ("PytorchStreamReader failed reading zip archive", "unexpected EOF")
 # Lines of torch's weights_only error that advise loading unsafely or allowlisting globals: never repeated.
 _TORCH_ADVICE = ("weights_only", "Weights only load failed", "documentation of torch.load", "trust")
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], *, sync: bool = False) -> Path:
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, then rename it over ``path``.
+
+    ``sync`` flushes it to disk before the rename (for checkpoints, whose loss would cost a run). The file gets the
+    usual permissions (0o644 less the umask), not mkstemp's private ones.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            if sync:
+                file.flush()
+                os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see `atomic_write`)."""
+    return atomic_write(path, lambda file: file.write(text.encode("utf-8")))
 
 
 class DamagedFile(ValueError):
