@@ -135,24 +135,38 @@ def _open(browser, lab, name: str):
     page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")  # reset: no tabs from an earlier page
     page.wait_for_selector(f"{NOTEBOOK} .jp-CodeCell", timeout=120_000)
     page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    _accept_kernel_dialog(page)
     if not page.locator("#filebrowser").is_visible():  # a teacher's layout: the file browser open beside the notebook
         page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']").click()
     page.wait_for_selector("#filebrowser", state="visible")
     return page
 
 
+def _accept_kernel_dialog(page) -> bool:
+    """Take the notebook's own kernel when JupyterLab asks: on a loaded machine the kernel list can arrive after the
+    notebook opens, and JupyterLab then shows "Select Kernel" (preselected on the notebook's kernelspec)."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if not (dialog.count() and dialog.first.is_visible()):
+        return False
+    dialog.first.locator(".jp-mod-accept").click()
+    dialog.first.wait_for(state="detached")
+    return True
+
+
 def _run_all(page) -> None:
     """Run ▸ Run All Cells, then wait until every code cell shows an execution count and the kernel is idle."""
     started = f"() => ({CELL_PROMPTS})().some(p => p !== '[ ]:')"
     for attempt in range(3):  # the menu item is inert until the notebook panel is active: click into it first
-        page.locator(f"{NOTEBOOK} .jp-Cell").first.click()
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        _accept_kernel_dialog(page)
         try:
+            page.locator(f"{NOTEBOOK} .jp-Cell").first.click(timeout=20_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
             page.wait_for_function(started, timeout=30_000)
             break
-        except Exception:  # noqa: BLE001 - try the menu again
-            page.keyboard.press("Escape")
+        except Exception:  # noqa: BLE001 - a dialog in the way, or the menu was inert: try again
+            if not _accept_kernel_dialog(page):
+                page.keyboard.press("Escape")
     else:
         raise AssertionError("Run All Cells did not start the notebook")
     page.wait_for_function(f"""() => {{
