@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shlex
 import signal
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 
+class _ChoicesFrom(Sequence):
+    """An option's choices as a psviz module holds them, read when first needed (that subcommand's parsing or
+    help), so that building the parser imports neither pandas nor torch and `psviz --help` stays quick."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def _names(self) -> list[str]:
+        return list(getattr(importlib.import_module(self.module, __package__), self.name))
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `psviz` parser: one subcommand per job, each added by its own function below."""
     parser = argparse.ArgumentParser(prog="psviz", description="Proxy Synthesis: train, evaluate and visualise.")
     commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_evaluate, _add_demo, _add_reproduce):
+        add(commands)
+    return parser
 
+
+def _add_train(commands) -> None:
+    """`psviz train`: one run from a config file or a preset."""
     train = commands.add_parser("train", help="train one run from a config file or a preset")
     train.add_argument("--config", required=True, help="a YAML/JSON file or a preset name (e.g. digits, glyphs)")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -25,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="delete the run already in the output folder and start afresh")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+
+def _add_evaluate(commands) -> None:
+    """`psviz evaluate`: a trained run folder's metrics."""
     evaluate = commands.add_parser("evaluate", help="evaluate a trained run folder on its unseen (and seen) classes")
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument("--checkpoint", choices=["best", "last"], default="best")
@@ -32,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--nmi", action="store_true", help="also compute NMI (k-means) on the unseen classes")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+
+def _add_demo(commands) -> None:
+    """`psviz demo`: Norm-SoftMax with and without PS on glyphs."""
     demo = commands.add_parser(
         "demo", help="train Norm-SoftMax with and without PS on glyphs and compare",
         description="Train Norm-SoftMax without and with Proxy Synthesis on the embedded glyphs data, at a short "
@@ -52,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--umap-points", type=int, default=2000,
                       help="items per split in the UMAP figures, for data with few classes (default: %(default)s)")
 
+
+def _add_reproduce(commands) -> None:
+    """`psviz reproduce`: the small-data reproduction, or the paper's recipe on one benchmark; the benchmark and
+    model choices are `psviz.paper.BENCHMARKS` and `psviz.reproduce.full.RECIPES`."""
     rep = commands.add_parser(
         "reproduce", help="baseline vs PS for the eight losses: small datasets (default) or --benchmark",
         description="Without --benchmark: the small-data reproduction (glyphs, Fashion-MNIST, digits; the long "
@@ -70,28 +106,30 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--report-only", action="store_true", help="train nothing; write the report from stored runs")
     rep.add_argument("--tiny", action="store_true",
                      help="a test-sized plan: digits only, one seed, one epoch (checks the pipeline in seconds)")
-    rep.add_argument("--benchmark", choices=["cub200", "cars196", "sop", "inshop"], default=None,
-                     help="run the paper's recipe on this benchmark instead (needs a GPU and --root)")
+    benchmark = rep.add_argument("--benchmark", default=None,
+                                 help="run the paper's recipe on this benchmark instead (needs a GPU and --root)")
     rep.add_argument("--root", type=Path, default=None, help="the benchmark's dataset folder")
     rep.add_argument("--losses", default="norm_softmax,proxy_nca",
                      help="with --benchmark: comma-separated losses (default norm_softmax,proxy_nca; 'all' for 8)")
     rep.add_argument("--seeds", default="0", help="with --benchmark: comma-separated seeds (default 0)")
-    rep.add_argument("--model", choices=["bn_inception", "resnet50"], default="bn_inception",
-                     help="with --benchmark: the paper's backbone (default bn_inception)")
+    model = rep.add_argument("--model", default="bn_inception",
+                             help="with --benchmark: the paper's backbone (default bn_inception)")
     rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="with --benchmark: override a config key for both arms, e.g. --set epochs=60")
     rep.add_argument("--allow-cpu", action="store_true", help="with --benchmark: run without a GPU (smoke tests)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return parser
+    # Set after add_argument, which formats an option's choices at once: this way they are read on first use.
+    benchmark.choices = _ChoicesFrom(".paper", "BENCHMARKS")
+    model.choices = _ChoicesFrom(".reproduce.full", "RECIPES")
 
 
 def _config_from(source: str, overrides: list[str]):
     from .train import TrainConfig
     from .train.presets import PRESETS, preset
 
-    if source in PRESETS:
+    if source in PRESETS:  # any spelling of a preset's name; its folder takes the registered one
         config = preset(source)
-        default_dir = Path("runs") / source
+        default_dir = Path("runs") / PRESETS.canonical(source)
     elif Path(source).is_file():
         config = TrainConfig.load(source)
         default_dir = Path("runs") / Path(source).stem
@@ -129,8 +167,7 @@ def _train(args) -> int:
 
 def _evaluate(args) -> int:
     from .evaluate import nmi
-    from .train import load_run
-    from .train.loop import build_datasets, embed, evaluate, resolve_device
+    from .train import build_datasets, embed, evaluate, load_run, resolve_device
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -171,9 +208,10 @@ def _reproduce(args) -> int:
 
     if args.benchmark is not None:
         names = losses.available() if args.losses == "all" else _split(args.losses)
-        unknown = [n for n in names if n not in losses.available()]
+        unknown = [n for n in names if n not in losses.LOSSES]
         if unknown:
             raise ValueError(f"--losses: unknown {unknown}; choose from {', '.join(losses.available())} or all")
+        names = [losses.LOSSES.canonical(n) for n in names]  # one name per loss in run folders and results
         try:
             seeds = [int(s) for s in _split(args.seeds)]
         except ValueError:

@@ -18,12 +18,15 @@ import math
 
 import pandas as pd
 
+from .names import BASELINE, WITH_PS
+from .registry import Registry
+
 SOURCE = ('Gu, Ko, Kim, "Proxy Synthesis: Learning with Synthetic Classes for Deep Metric Learning", AAAI 2021, '
           "arXiv:2103.15454, Table 6")
 RELEASED_SOURCE = "README of the released code, github.com/navervision/proxy-synthesis (CARS196, 8 runs each)"
 
 # The benchmark datasets of Table 6, in the paper's column order (psviz.data names).
-DATASETS = ("cub200", "cars196", "sop", "inshop")
+BENCHMARKS = ("cub200", "cars196", "sop", "inshop")
 
 # Losses whose Table 6 row was trained with their own recipe rather than the released one.
 OWN_RECIPE = ("proxy_anchor",)
@@ -41,43 +44,35 @@ TABLE6: dict[str, dict[str, tuple[float, float]]] = {
     "proxy_anchor": {"cub200": (68.4, 69.2), "cars196": (86.1, 86.9), "sop": (79.1, 79.8), "inshop": (91.5, 91.9)},
 }
 
-# Released README, CARS196, 8 runs per setting: loss -> metric -> {"baseline"/"with_ps": (mean %, std % or None)}.
+# Released README, CARS196, 8 runs per setting: loss -> metric -> {BASELINE/WITH_PS: (mean %, std % or None)}.
 # The README gives a standard deviation for Recall@1 only.
 RELEASED_RUNS = 8
 RELEASED_CARS196: dict[str, dict[str, dict[str, tuple[float, float | None]]]] = {
     "norm_softmax": {
-        "recall@1": {"baseline": (83.08, 0.21), "with_ps": (84.25, 0.31)},
-        "r_precision": {"baseline": (35.23, None), "with_ps": (36.76, None)},
-        "map@r": {"baseline": (24.92, None), "with_ps": (26.51, None)},
+        "recall@1": {BASELINE: (83.08, 0.21), WITH_PS: (84.25, 0.31)},
+        "r_precision": {BASELINE: (35.23, None), WITH_PS: (36.76, None)},
+        "map@r": {BASELINE: (24.92, None), WITH_PS: (26.51, None)},
     },
     "proxy_nca": {
-        "recall@1": {"baseline": (83.28, 0.36), "with_ps": (84.21, 0.21)},
-        "r_precision": {"baseline": (35.70, None), "with_ps": (36.66, None)},
-        "map@r": {"baseline": (25.35, None), "with_ps": (26.42, None)},
+        "recall@1": {BASELINE: (83.28, 0.36), WITH_PS: (84.21, 0.21)},
+        "r_precision": {BASELINE: (35.70, None), WITH_PS: (36.66, None)},
+        "map@r": {BASELINE: (25.35, None), WITH_PS: (26.42, None)},
     },
 }
 
 
-def _key(name) -> str:
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
-
-
-def _dataset(name) -> str:
-    """The Table 6 dataset called ``name`` (case, '-' and '_' ignored); anything else raises ValueError."""
-    for dataset in DATASETS:
-        if isinstance(name, str) and _key(name) == _key(dataset):
-            return dataset
-    raise ValueError(f"Table 6 has no dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+# `BENCHMARKS` found by any spelling (case, '-', '_' and spaces ignored), for `table6(dataset)`.
+_BENCHMARK_LOOKUP: Registry[None] = Registry("Table 6 dataset", dict.fromkeys(BENCHMARKS))
 
 
 def table6(dataset: str | None = None) -> pd.DataFrame:
     """Table 6 as one row per (loss, dataset): columns loss, dataset, baseline, with_ps, difference.
 
     Values are Recall@1 in percent on the unseen classes; ``difference`` = with_ps - baseline in percentage points,
-    rounded to 1 decimal. ``dataset`` (one of `DATASETS`) keeps that dataset's eight rows; None keeps all 32.
+    rounded to 1 decimal. ``dataset`` (one of `BENCHMARKS`) keeps that dataset's eight rows; None keeps all 32.
     ``df.attrs`` holds the source and a note on the Proxy-anchor row.
     """
-    chosen = DATASETS if dataset is None else (_dataset(dataset),)
+    chosen = BENCHMARKS if dataset is None else (_BENCHMARK_LOOKUP.canonical(dataset),)
     rows = [{"loss": loss, "dataset": name, "baseline": base, "with_ps": ps, "difference": round(ps - base, 1)}
             for name in chosen for loss, cells in TABLE6.items() for base, ps in [cells[name]]]
     frame = pd.DataFrame(rows, columns=["loss", "dataset", "baseline", "with_ps", "difference"])
@@ -93,7 +88,7 @@ def released_cars196() -> pd.DataFrame:
     rows = []
     for loss, metrics in RELEASED_CARS196.items():
         for metric, cells in metrics.items():
-            (base, base_std), (ps, ps_std) = cells["baseline"], cells["with_ps"]
+            (base, base_std), (ps, ps_std) = cells[BASELINE], cells[WITH_PS]
             rows.append({"loss": loss, "metric": metric,
                          "baseline": base, "baseline_std": math.nan if base_std is None else base_std,
                          "with_ps": ps, "with_ps_std": math.nan if ps_std is None else ps_std,
@@ -103,5 +98,5 @@ def released_cars196() -> pd.DataFrame:
     return frame
 
 
-__all__ = ["DATASETS", "OWN_RECIPE", "RELEASED_CARS196", "RELEASED_RUNS", "RELEASED_SOURCE", "SOURCE", "TABLE6",
+__all__ = ["BENCHMARKS", "OWN_RECIPE", "RELEASED_CARS196", "RELEASED_RUNS", "RELEASED_SOURCE", "SOURCE", "TABLE6",
            "released_cars196", "table6"]

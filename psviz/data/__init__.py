@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from ..registry import Registry
 from .base import SEEN, UNSEEN, ImageFileSplit, MetricDataset, TensorSplit, contiguous_labels
-from .cache import cache_dir
+from .cache_location import cache_dir
 from .sampler import ClassBalancedBatchSampler
 
 
@@ -30,7 +31,7 @@ class DatasetInfo:
 
 
 _STANDARD = (SEEN, UNSEEN)
-DATASETS: dict[str, DatasetInfo] = {
+DATASET_REGISTRY: Registry[DatasetInfo] = Registry("dataset", {
     info.name: info
     for info in [
         DatasetInfo("toy", ".toy", "load_toy", _STANDARD,
@@ -54,24 +55,17 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("folder", ".benchmarks", "load_folder", _STANDARD,
                     "a class-per-folder layout under root/seen and root/unseen", needs_root=True),
     ]
-}
-
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+})
 
 
 def available() -> list[str]:
-    """The dataset names `load` accepts."""
-    return list(DATASETS)
+    """The dataset names `load` accepts (case, '-', '_' and spaces are ignored when matching)."""
+    return DATASET_REGISTRY.available()
 
 
 def info(name: str) -> DatasetInfo:
     """The registry entry for ``name``; an unknown name raises ValueError listing the valid ones."""
-    for registered, entry in DATASETS.items():
-        if _key(registered) == _key(name):
-            return entry
-    raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return DATASET_REGISTRY.get(name)
 
 
 def load(name: str, split: str = SEEN, root=None, **options) -> MetricDataset:
@@ -86,5 +80,5 @@ def load(name: str, split: str = SEEN, root=None, **options) -> MetricDataset:
     return entry.loader()(split, **options)
 
 
-__all__ = ["DATASETS", "DatasetInfo", "available", "info", "load", "MetricDataset", "TensorSplit",
+__all__ = ["DATASET_REGISTRY", "DatasetInfo", "available", "info", "load", "MetricDataset", "TensorSplit",
            "ImageFileSplit", "ClassBalancedBatchSampler", "contiguous_labels", "cache_dir", "SEEN", "UNSEEN"]

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .base import SEEN, UNSEEN, TensorSplit
-from .cache import cache_dir
+from .cache_location import cache_dir
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",

@@ -16,7 +16,7 @@ import torch
 
 from ..files import atomic_write
 from .base import SEEN, UNSEEN, TensorSplit
-from .cache import cache_dir
+from .cache_location import cache_dir
 
 VERSION = 1  # bump when the recipe changes, so that old caches are rebuilt rather than reused
 SIZE = 32  # images are SIZE x SIZE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 
+from ..registry import Registry
 from .arcface import ArcFaceLoss
 from .base import CosineSoftmaxLoss, ProxyLoss
 from .cosface import CosFaceLoss
@@ -17,7 +18,7 @@ from .soft_triple import SoftTripleLoss
 from .softmax import SoftmaxLoss
 from .sphereface import SphereFaceLoss
 
-LOSSES: dict[str, type[ProxyLoss]] = {
+LOSSES: Registry[type[ProxyLoss]] = Registry("loss", {
     "softmax": SoftmaxLoss,
     "norm_softmax": NormSoftmaxLoss,
     "sphereface": SphereFaceLoss,
@@ -26,28 +27,20 @@ LOSSES: dict[str, type[ProxyLoss]] = {
     "proxy_nca": ProxyNCALoss,
     "soft_triple": SoftTripleLoss,
     "proxy_anchor": ProxyAnchorLoss,
-}
+})
 
 __all__ = ["LOSSES", "available", "create", "get", "hyperparameters", "ProxyLoss", "CosineSoftmaxLoss",
-           *(cls.__name__ for cls in LOSSES.values())]
-
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
+           *(cls.__name__ for _, cls in LOSSES.items())]
 
 
 def available() -> list[str]:
-    """The loss names `create` accepts (case, '-' and '_' are ignored when matching)."""
-    return list(LOSSES)
+    """The loss names `create` accepts (case, '-', '_' and spaces are ignored when matching)."""
+    return LOSSES.available()
 
 
 def get(name: str) -> type[ProxyLoss]:
     """The loss class registered under ``name``; an unknown name raises ValueError listing the valid ones."""
-    if isinstance(name, str):
-        for registered, cls in LOSSES.items():
-            if _key(registered) == _key(name):
-                return cls
-    raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
+    return LOSSES.get(name)
 
 
 def hyperparameters(name: str) -> dict[str, object]:

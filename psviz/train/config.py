@@ -110,19 +110,22 @@ class TrainConfig:
             raise ConfigError(f"lr_milestones must be epochs >= 1, got {self.lr_milestones}")
         if not self.ks or any(not isinstance(k, int) or k < 1 for k in self.ks):
             raise ConfigError(f"ks must be a non-empty list of integers >= 1, got {self.ks}")
-        for key, lookup in (("dataset", data.info), ("loss", losses.get)):
-            try:
-                lookup(getattr(self, key))
-            except ValueError as error:
-                raise ConfigError(f"{key}: {error}") from None
+        self._use_canonical_names()
         self._check_dataset_options()
-        if self.model not in models.available():
-            raise ConfigError(f"model: unknown model {self.model!r}; choose one of: {', '.join(models.available())}")
         unknown = set(self.loss_options) - set(losses.hyperparameters(self.loss))
         if unknown:
             raise ConfigError(f"loss_options: {self.loss!r} has no hyper-parameter {sorted(unknown)}; valid: "
                               f"{sorted(losses.hyperparameters(self.loss))}")
         return self
+
+    def _use_canonical_names(self) -> None:
+        """Store dataset, loss and model under their registered names ("Norm-SoftMax" -> "norm_softmax"), so one
+        run has one config and one run key however its names were spelt; an unknown name raises ConfigError."""
+        for key, registry in (("dataset", data.DATASET_REGISTRY), ("loss", losses.LOSSES), ("model", models.MODELS)):
+            try:
+                setattr(self, key, registry.canonical(getattr(self, key)))
+            except ValueError as error:
+                raise ConfigError(f"{key}: {error}") from None
 
     def _check_batches(self) -> None:
         """With PS on, every batch must be able to hold two classes: the operator mixes pairs of classes."""

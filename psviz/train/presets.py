@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..registry import Registry
 from .config import ConfigError, TrainConfig
 
 _PAPER = dict(
@@ -11,7 +12,7 @@ _PAPER = dict(
     epochs=130, lr_milestones=[50], lr_gamma=0.1, eval_every=5, ks=[1, 2, 4, 8], num_workers=8,
 )
 
-PRESETS: dict[str, dict] = {
+PRESETS: Registry[dict] = Registry("preset", {
     # The toy default is the one `psviz reproduce` chose on the baseline alone (docs/RESULTS.md, "Toy: the sweep"):
     # 4 seen classes, a 3-D embedding (on the sphere) and 20 held-out items per seen class for the gap curves.
     "toy": dict(dataset="toy", dataset_options={"n_classes": 8}, model="mlp", model_options={"hidden": [64, 64]},
@@ -26,11 +27,13 @@ PRESETS: dict[str, dict] = {
                    augment=True, lr=1e-3, batch_size=128, epochs=10, eval_every=2),
     "paper-bn-inception": dict(_PAPER, model="bn_inception"),
     "paper-resnet50": dict(_PAPER, model="resnet50"),
-}
+})
 
 
 def preset(name: str, **changes) -> TrainConfig:
-    """The named config, with ``changes`` applied."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    return TrainConfig.from_dict({**PRESETS[name], **changes})
+    """The named config (case, '-', '_' and spaces ignored in ``name``), with ``changes`` applied."""
+    try:
+        values = PRESETS.get(name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return TrainConfig.from_dict({**values, **changes})
