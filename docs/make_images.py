@@ -13,8 +13,8 @@ import argparse
 import warnings
 from pathlib import Path
 
-from psviz.train import fit, load_run, mechanism_measures, preset, synthetic_batch
-from psviz.train.loop import build_datasets
+from psviz.names import ARMS, folder_name
+from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
 from psviz.viz import (ablation_heatmap, confidence_landscape, decision_boundaries, prepare_report, report_figures,
                        save_figure, synthetic_embeddings)
 from psviz.widgets import AblationGrid
@@ -56,8 +56,7 @@ def main() -> None:
     written.append(save_figure(ablation_heatmap(records, "map@r", backend="matplotlib"),
                                IMAGES / "digits_ablation_alpha_mu.png"))
     if args.demo_dir is not None:
-        runs = {"baseline": load_run(args.demo_dir / "regime" / "baseline", "last"),
-                "with PS": load_run(args.demo_dir / "regime" / "with_ps", "last")}
+        runs = {arm: load_run(args.demo_dir / "regime" / folder_name(arm), "last") for arm, _ in ARMS}
         measures = {name: mechanism_measures(run) for name, run in runs.items()}
         figures = report_figures(prepare_report(runs, measures=measures), backend="matplotlib")
         for name in DEMO_FIGURES:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -24,13 +25,15 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
     return value
 
 
-def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` after checking it is an int (not a bool) of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def check_int(value, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking it is an integer of at least ``minimum``: a Python or numpy integer
+    (numpy's come from arrays and data files), not a bool and not a float, even a whole one."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return int(value)
 
 
+# The name the losses, models and data loaders import; the same check.
 def check_float_tensor(x, name: str, ranks: tuple[int, ...]) -> Tensor:
     """Check ``x`` is a floating-point tensor of one of the given ranks, with no empty dimension."""
     if not isinstance(x, Tensor):

@@ -13,17 +13,14 @@ import json
 import time
 from pathlib import Path
 
+from .names import ARMS, BASELINE, PERCENT_MEASURES, RUN_METRICS, WITH_PS, arm_of, folder_name
 from .train import fit, mechanism_measures, preset
 from .train.mechanism import MEASURE_NAMES
 
-METRICS = ["recall@1", "recall@2", "recall@4", "recall@8", "r_precision", "map@r"]
 DEMO_EPOCHS = 6  # about 80 s a run on 2 CPU cores
 # The glyphs candidate `psviz reproduce` chose by the baseline-only rule (tests check the stored sweep agrees).
 REGIME = "higher-lr-longer"
-ARMS = (("baseline", False), ("with PS", True))
 RESULTS_NOTE = "one seed; docs/RESULTS.md has this setting over five seeds, with 95% intervals"
-PERCENT = {"transition_width", "unseen_confidence", "heldout_confidence", "unseen_closer_to_synthetic",
-           "heldout_closer_to_synthetic"}
 
 
 def demo_config(ps: bool, output_dir: Path, epochs: int | None = None, seed: int = 0, **changes):
@@ -31,10 +28,11 @@ def demo_config(ps: bool, output_dir: Path, epochs: int | None = None, seed: int
     evaluated three times (for the training curves)."""
     epochs = DEMO_EPOCHS if epochs is None else epochs
     return preset("glyphs", ps=ps, seed=seed, epochs=epochs, eval_every=max(1, epochs // 3),
-                  output_dir=str(Path(output_dir) / ("with_ps" if ps else "baseline")), **changes)
+                  output_dir=str(Path(output_dir) / folder_name(arm_of(ps))), **changes)
 
 
 def regime_candidate():
+    """The regime's `psviz.reproduce.regime.Candidate` (`REGIME`)."""
     from .reproduce.regime import GLYPHS_CANDIDATES
 
     return next(c for c in GLYPHS_CANDIDATES if c.name == REGIME)
@@ -49,29 +47,31 @@ def regime_config(ps: bool, output_dir: Path | None = None, seed: int = 0, **cha
     from .reproduce.regime import RegimePlan
 
     config = RegimePlan().config(regime_candidate(), ps, seed)
-    where = None if output_dir is None else str(Path(output_dir) / "regime" / ("with_ps" if ps else "baseline"))
+    where = None if output_dir is None else str(Path(output_dir) / "regime" / folder_name(arm_of(ps)))
     return config.replace(**{"output_dir": where, "eval_every": REGIME_EVAL_EVERY, **changes})
 
 
 def comparison_rows(baseline: dict, with_ps: dict, budget: str = "") -> list[dict]:
-    """One row per metric: baseline, with PS and the difference (percentage points)."""
-    rows = [{"metric": m, "baseline": 100 * baseline[m], "with_ps": 100 * with_ps[m],
-             "difference": 100 * (with_ps[m] - baseline[m])} for m in METRICS if m in baseline and m in with_ps]
+    """The comparison table as the demo prints and writes it: one row per metric of `RUN_METRICS` with the baseline's
+    and the PS run's value and the difference, in percent (points for the difference)."""
+    rows = [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
+             "difference": 100 * (with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
     return [{"budget": budget, **row} for row in rows] if budget else rows
 
 
 def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
-    lines = [f"{title:<20}{'baseline':>10}{'with PS':>10}{'diff':>8}"]
-    lines += [f"{r['metric']:<20}{r['baseline']:>10.2f}{r['with_ps']:>10.2f}{r['difference']:>+8.2f}" for r in rows]
+    """`comparison_rows` as fixed-width text under ``title``."""
+    lines = [f"{title:<20}{BASELINE:>10}{WITH_PS:>10}{'diff':>8}"]
+    lines += [f"{r['metric']:<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}" for r in rows]
     return "\n".join(lines)
 
 
 def format_measures(measures: dict) -> str:
-    """The mechanism measures of both arms, one line each."""
-    lines = [f"{'mechanism measures':<64}{'baseline':>10}{'with PS':>10}"]
+    """The mechanism measures of both arms, one line each (shares in percent)."""
+    lines = [f"{'mechanism measures':<64}" + "".join(f"{arm:>10}" for arm, _ in ARMS)]
     for key, label in MEASURE_NAMES.items():
         if all(key in measures[arm] for arm in measures):
-            scale, unit = (100.0, " (%)") if key in PERCENT else (1.0, "")
+            scale, unit = (100.0, " (%)") if key in PERCENT_MEASURES else (1.0, "")
             lines.append(f"{label + unit:<64}" + "".join(f"{scale * measures[arm][key]:>10.2f}" for arm in measures))
     return "\n".join(lines)
 
@@ -86,6 +86,7 @@ def summary_line(rows: list[dict], where: str = "here", note: str = "one seed") 
 
 
 def _train_pair(configs: dict, progress: bool) -> dict:
+    """Train each named config afresh in its folder, saying where and how long it took."""
     runs = {}
     for name, config in configs.items():
         print(f"[{name}] {config.loss} on {config.dataset}, {config.model}, {config.epochs} epochs, seed "
@@ -117,7 +118,7 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
     short_name = f"short budget ({DEMO_EPOCHS if epochs is None else epochs} epochs, small CNN)"
     print(f"== 1. {short_name}", flush=True)
     short = _train_pair({n: demo_config(ps, output_dir, epochs, seed, **changes) for n, ps in ARMS}, progress)
-    rows = comparison_rows(short["baseline"].last_metrics(), short["with PS"].last_metrics(), "short")
+    rows = comparison_rows(short[BASELINE].last_metrics(), short[WITH_PS].last_metrics(), "short")
     lines = [format_table(rows, "short budget"), summary_line(rows, "at the short budget")]
     print("\n" + "\n\n".join(lines) + "\n", flush=True)
     runs, measures = short, None
@@ -128,7 +129,7 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
         shorter = {} if regime_epochs is None else {"epochs": regime_epochs,
                                                      "eval_every": min(REGIME_EVAL_EVERY, regime_epochs)}
         runs = _train_pair({n: regime_config(ps, output_dir, seed, **shorter) for n, ps in ARMS}, progress)
-        regime_rows = comparison_rows(runs["baseline"].last_metrics(), runs["with PS"].last_metrics(), "regime")
+        regime_rows = comparison_rows(runs[BASELINE].last_metrics(), runs[WITH_PS].last_metrics(), "regime")
         measures = {name: mechanism_measures(run, seed=seed) for name, run in runs.items()}
         block = [format_table(regime_rows, "overfitting regime"), format_measures(measures),
                  summary_line(regime_rows, "in the overfitting regime", RESULTS_NOTE)]

@@ -75,7 +75,7 @@ def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
     summary = __import__("json").loads((tmp_path / "summary.json").read_text())
     rows = summary["rows"]
     assert [r["budget"] for r in rows] == ["short"] * 6 + ["regime"] * 6
-    assert all(0 <= r["baseline"] <= 100 and 0 <= r["with_ps"] <= 100 for r in rows)
+    assert all(0 <= r["baseline"] <= 100 and 0 <= r["with PS"] <= 100 for r in rows)
     assert set(summary["measures"]) == {"baseline", "with PS"}
     assert 0 <= summary["measures"]["with PS"]["unseen_confidence"] <= 1
     assert (tmp_path / "with_ps" / "best.pt").is_file() and (tmp_path / "regime" / "with_ps" / "last.pt").is_file()

@@ -114,13 +114,13 @@ REFERENCES = {
     "cosface": ({}, ref_margin_softmax(lambda c: c - 0.35, 64.0)),
     "arcface": ({}, ref_margin_softmax(arc_positive(0.5), 64.0)),
     "proxy_nca": ({}, ref_proxy_nca(12.0)),
-    "soft_triple": ({"centers_per_class": 3}, ref_soft_triple(3, 20.0, 0.1, 0.01, 0.2)),
+    "soft_triple": ({"proxies_per_class": 3}, ref_soft_triple(3, 20.0, 0.1, 0.01, 0.2)),
     "proxy_anchor": ({}, ref_proxy_anchor(32.0, 0.1)),
 }
 # Smaller scales keep the reference comparison and gradcheck away from saturated softmaxes.
 SOFT = {"softmax": {}, "norm_softmax": {"scale": 4.0}, "sphereface": {"scale": 4.0, "softmax_weight": 1.0},
         "cosface": {"scale": 4.0}, "arcface": {"scale": 4.0}, "proxy_nca": {"scale": 2.0},
-        "soft_triple": {"centers_per_class": 3, "la": 4.0}, "proxy_anchor": {"alpha": 4.0}}
+        "soft_triple": {"proxies_per_class": 3, "la": 4.0}, "proxy_anchor": {"alpha": 4.0}}
 ALL = losses.available()
 
 
@@ -223,7 +223,7 @@ def test_defaults_match_the_released_code_and_papers():
     assert losses.hyperparameters("cosface") == {"margin": 0.35, "scale": 64.0}
     assert losses.hyperparameters("arcface") == {"margin": 0.5, "scale": 64.0}
     assert losses.hyperparameters("sphereface") == {"margin": 4, "scale": 23.0, "softmax_weight": 5.0}
-    assert losses.hyperparameters("soft_triple") == {"centers_per_class": 10, "la": 20.0, "gamma": 0.1,
+    assert losses.hyperparameters("soft_triple") == {"proxies_per_class": 10, "la": 20.0, "gamma": 0.1,
                                                      "margin": 0.01, "tau": 0.2}
     assert losses.hyperparameters("proxy_anchor") == {"alpha": 32.0, "margin": 0.1}
     ps = ProxySynthesis()
@@ -280,7 +280,7 @@ def test_bad_inputs_raise_value_error(name):
     ("cosface", {"margin": -0.1}, "margin"),
     ("arcface", {"margin": 2.0}, "margin"),
     ("sphereface", {"margin": 1.5}, "margin"),
-    ("soft_triple", {"centers_per_class": 0}, "centers_per_class"),
+    ("soft_triple", {"proxies_per_class": 0}, "proxies_per_class"),
     ("soft_triple", {"gamma": 0.0}, "gamma"),
     ("proxy_anchor", {"alpha": -1.0}, "alpha"),
     ("proxy_nca", {"scale": float("inf")}, "scale"),

@@ -21,7 +21,7 @@ def on_circle(degrees):
 def loss_with(name, proxies, **hyper):
     """A float64 psviz loss whose proxies are the given rows ([C, d] or [C, K, d])."""
     if proxies.dim() == 3:
-        hyper["centers_per_class"] = proxies.shape[1]
+        hyper["proxies_per_class"] = proxies.shape[1]
     loss = losses.create(name, proxies.shape[0], proxies.shape[-1], **hyper).double()
     with torch.no_grad():
         loss.proxies.copy_(proxies.reshape(-1, proxies.shape[-1]))

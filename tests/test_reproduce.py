@@ -14,8 +14,10 @@ from psviz import losses, paper
 from psviz.cli import main
 from psviz.reproduce import NotReady, Plan, check_ready, run_benchmark
 from psviz.reproduce import markdown as md
-from psviz.reproduce.stats import compare, paired_difference, runs_frame
+from psviz.reproduce.stats import compare, in_percent, paired_difference, runs_frame
 from psviz.train.records import RecordStore, run_key
+
+from markdown_tables import parse_difference, parse_mean_std, read_tables
 
 # ---- statistics -------------------------------------------------------------------------------------------------
 
@@ -49,13 +51,13 @@ def test_compare_pairs_by_seed_and_reports_sample_std():
     base = rng.uniform(0.4, 0.6, 5)
     records = [_record("digits", "cosface", False, s, base[s]) for s in range(5)]
     records += [_record("digits", "cosface", True, s, base[s] + 0.02 + 0.001 * s) for s in range(5)]
-    table = compare(runs_frame(records)).set_index("metric")
+    table = in_percent(compare(runs_frame(records))).set_index("metric")  # the records hold fractions
     row = table.loc["map@r"]
     assert row["baseline_std"] == pytest.approx(100 * base.std(ddof=1))
     assert row["diff"] == pytest.approx(2.2)  # 2 points plus 0.1 * mean(0..4)
     assert row["significant"] and row["ci_low"] > 0 and row["n"] == 5
     # shuffled seeds between arms would break the pairing: the seed, not the order, pairs the runs
-    shuffled = compare(runs_frame(records[5:][::-1] + records[:5])).set_index("metric")
+    shuffled = in_percent(compare(runs_frame(records[5:][::-1] + records[:5]))).set_index("metric")
     assert shuffled.loc["map@r", "diff"] == pytest.approx(2.2)
     assert shuffled.loc["recall@1", "diff"] == pytest.approx(0.0) and not shuffled.loc["recall@1", "significant"]
 
@@ -66,14 +68,14 @@ def test_compare_pairs_by_seed_and_reports_sample_std():
 def test_markdown_round_trip_and_cell_parsers():
     frame = pd.DataFrame({"a|b": ["x|y", "2"], "c": [md.mean_std(97.1, 0.214), md.difference(0.35, -0.1, 0.8, True)]})
     text = "intro\n\n" + md.to_markdown(frame) + "\n\nmore text\n"
-    (table,) = md.read_tables(text)
+    (table,) = read_tables(text)
     assert list(table.columns) == ["a|b", "c"] and table.iloc[0, 0] == "x|y"
-    assert md.parse_mean_std(table.iloc[0, 1]) == (97.1, 0.21)
-    assert md.parse_difference(table.iloc[1, 1]) == (0.35, -0.1, 0.8, True)
-    assert math.isnan(md.parse_mean_std(md.mean_std(5.0, float("nan")))[1])
-    assert md.parse_difference(md.difference(-1.5, float("nan"), float("nan"), False))[0] == -1.5
+    assert parse_mean_std(table.iloc[0, 1]) == (97.1, 0.21)
+    assert parse_difference(table.iloc[1, 1]) == (0.35, -0.1, 0.8, True)
+    assert math.isnan(parse_mean_std(md.mean_std(5.0, float("nan")))[1])
+    assert parse_difference(md.difference(-1.5, float("nan"), float("nan"), False))[0] == -1.5
     with pytest.raises(ValueError, match="cells"):
-        md.read_tables("| a | b |\n|---|---|\n| 1 |\n")
+        read_tables("| a | b |\n|---|---|\n| 1 |\n")
 
 
 # ---- the plan ---------------------------------------------------------------------------------------------------
@@ -141,15 +143,15 @@ def test_tiny_pipeline_writes_csvs_figures_and_a_table_that_parses(tiny_report):
     text = (folder / "RESULTS.md").read_text()
     assert "INCOMPLETE" not in text and "psviz reproduce --tiny" in text
     assert "### Toy: the sweep" in text and "toy-8-2d-64" in text
-    tables = md.read_tables(text)
+    tables = read_tables(text)
     digits = next(t for t in tables if "MAP@R baseline" in t.columns)
     assert list(digits["loss"]) == list(losses.available())
     comparison = pd.read_csv(folder / "small" / "comparison.csv")
     for _, row in digits.iterrows():
         expected = comparison[(comparison["loss"] == row["loss"]) & (comparison["metric"] == "map@r")].iloc[0]
-        assert md.parse_mean_std(row["MAP@R baseline"])[0] == pytest.approx(expected["baseline_mean"], abs=0.006)
-        assert md.parse_mean_std(row["MAP@R PS"])[0] == pytest.approx(expected["ps_mean"], abs=0.006)
-        assert md.parse_difference(row["Δ MAP@R [95% CI]"])[0] == pytest.approx(expected["diff"], abs=0.006)
+        assert parse_mean_std(row["MAP@R baseline"])[0] == pytest.approx(expected["baseline_mean"], abs=0.006)
+        assert parse_mean_std(row["MAP@R PS"])[0] == pytest.approx(expected["ps_mean"], abs=0.006)
+        assert parse_difference(row["Δ MAP@R [95% CI]"])[0] == pytest.approx(expected["diff"], abs=0.006)
     ablation = next(t for t in tables if "Δ vs baseline [95% CI]" in t.columns)
     assert len(ablation) == 1 + 4 and ablation.iloc[0]["α"] == "baseline"
     paper_table = next(t for t in tables if "cub200" in t.columns)
@@ -184,7 +186,7 @@ def test_report_marks_missing_runs(tiny_report, tmp_path):
                  "--doc", str(tmp_path / "RESULTS.md"), "--images", str(tmp_path / "images")]) == 0
     text = (tmp_path / "RESULTS.md").read_text()
     assert "INCOMPLETE: 10 of 27 planned runs are stored" in text
-    md.read_tables(text)  # still parses
+    read_tables(text)  # still parses
 
 
 # ---- the full-scale path ----------------------------------------------------------------------------------------
@@ -219,11 +221,16 @@ def test_full_path_runs_end_to_end_on_a_fake_cub_and_sits_beside_table6(tmp_path
         torch.set_num_threads(before)
     assert set(table["metric"]) == {"recall@1", "r_precision", "map@r"}
     text = (tmp_path / "results" / "cub200" / "RESULTS.md").read_text()
-    (row,) = md.read_tables(text)[0].to_dict("records")
+    (row,) = read_tables(text)[0].to_dict("records")
     base, ps = paper.TABLE6["norm_softmax"]["cub200"]
     assert (row["paper baseline"], row["paper PS"]) == (f"{base:.1f}", f"{ps:.1f}")
     records = list((tmp_path / "results" / "cub200" / "runs").glob("*.json"))
     assert len(records) == 2 and {json.loads(p.read_text())["config"]["ps"] for p in records} == {False, True}
+    # the records hold fractions; the CSV and the report show percent, like the paper's table beside them
+    stored = {json.loads(p.read_text())["config"]["ps"]: json.loads(p.read_text())["metrics"] for p in records}
+    csv = pd.read_csv(tmp_path / "results" / "cub200" / "comparison.csv").set_index("metric")
+    assert csv.loc["map@r", "baseline_mean"] == pytest.approx(100 * stored[False]["map@r"], abs=1e-3)
+    assert row["R@1 baseline"].startswith(f"{100 * stored[False]['recall@1']:.2f}")
 
 
 # ---- pieces -----------------------------------------------------------------------------------------------------
@@ -246,16 +253,17 @@ def test_record_store_round_trips_and_treats_a_damaged_record_as_missing(tmp_pat
 def test_length_curves_draws_both_arms_and_the_paired_difference():
     from psviz.viz import length_curves
 
-    summary = pd.DataFrame({"epoch": [2, 4, 6], "baseline_mean": [50.0, 55.0, 53.0], "baseline_std": [1.0, 1.0, 1.0],
-                            "ps_mean": [49.0, 55.5, 56.0], "ps_std": [0.5, 0.5, 0.5], "diff": [-1.0, 0.5, 3.0],
-                            "ci_low": [-2.0, -0.5, 2.0], "ci_high": [0.0, 1.5, 4.0]})
+    summary = pd.DataFrame({"epoch": [2, 4, 6], "baseline_mean": [0.50, 0.55, 0.53], "baseline_std": [0.01] * 3,
+                            "ps_mean": [0.49, 0.555, 0.56], "ps_std": [0.005] * 3, "diff": [-0.01, 0.005, 0.03],
+                            "ci_low": [-0.02, -0.005, 0.02], "ci_high": [0.0, 0.015, 0.04]})  # fractions, drawn in %
     fig = length_curves(summary, short_epoch=2)
     top, bottom = fig.axes
     lines = {line.get_label(): list(np.asarray(line.get_ydata(), float)) for line in top.get_lines()}
-    assert lines["baseline (no PS)"] == [50.0, 55.0, 53.0] and lines["with Proxy Synthesis"] == [49.0, 55.5, 56.0]
+    assert lines["baseline (no PS)"] == pytest.approx([50.0, 55.0, 53.0])
+    assert lines["with Proxy Synthesis"] == pytest.approx([49.0, 55.5, 56.0])
     assert any("epoch 4" in t.get_text() for t in top.texts)  # the baseline's peak is marked
-    assert [list(np.asarray(line.get_ydata(), float)) for line in bottom.get_lines()
-            if line.get_label().startswith("PS")] == [[-1.0, 0.5, 3.0]]
+    (difference,) = [line for line in bottom.get_lines() if line.get_label().startswith("PS")]
+    assert list(np.asarray(difference.get_ydata(), float)) == pytest.approx([-1.0, 0.5, 3.0])
     with pytest.raises(ValueError, match="ci_low"):
         length_curves(summary.drop(columns="ci_low"))
 
@@ -274,7 +282,7 @@ def test_committed_results_are_what_the_command_writes_from_the_committed_runs(t
                  str(tmp_path / "RESULTS.md"), "--images", str(tmp_path / "images")]) == 0
     rewritten = (tmp_path / "RESULTS.md").read_text()
     assert "INCOMPLETE" not in committed
-    old, new = md.read_tables(committed), md.read_tables(rewritten)
+    old, new = read_tables(committed), read_tables(rewritten)
     assert len(old) == len(new) >= 6
     for before, after in zip(old, new):
         pd.testing.assert_frame_equal(before, after)

@@ -24,6 +24,7 @@ def records():
 
 
 def _values(records, ps, alpha=None, mu=None, metric="map@r"):
+    """The runs' ``metric`` in percent, as the heatmap shows it."""
     return np.array([100 * r[metric] for r in records
                      if r["ps"] == ps and (not ps or (r["alpha"], r["mu"]) == (alpha, mu))])
 
@@ -36,16 +37,16 @@ def test_summarise_grid(records):
     for row in summary.itertuples():
         values = _values(records, row.ps, row.alpha, row.mu)
         assert row.n == len(values)
-        assert row.mean == pytest.approx(values.mean())
+        assert 100 * row.mean == pytest.approx(values.mean())  # the summary keeps the records' fractions
         if len(values) > 1:
-            assert row.std == pytest.approx(values.std(ddof=1))
+            assert 100 * row.std == pytest.approx(values.std(ddof=1))
         else:
             assert math.isnan(row.std)
     pd.testing.assert_frame_equal(summarise_grid(pd.DataFrame(records)), summary)
     prefixed = [{("unseen/map@r" if k == "map@r" else k): v for k, v in r.items()} for r in records]
     pd.testing.assert_frame_equal(summarise_grid(prefixed), summary)  # history rows name it "unseen/map@r"
     r1 = summarise_grid(records, "recall@1")
-    assert r1.loc[0, "mean"] == pytest.approx(_values(records, False, metric="recall@1").mean())
+    assert 100 * r1.loc[0, "mean"] == pytest.approx(_values(records, False, metric="recall@1").mean())
 
 
 def test_heatmap_cells_missing_cells_and_baseline_centre(records):

@@ -97,13 +97,13 @@ def test_landscape_refuses_bad_input(toy_runs, digits_runs):
 
 # ---- generalisation_gap -------------------------------------------------------------------------------------------
 
-def test_gap_series_is_heldout_minus_unseen_in_points(toy_runs):
+def test_gap_series_is_heldout_minus_unseen_as_a_fraction(toy_runs):
     series = gap_series(toy_runs)
     for name, run in toy_runs.items():
         rows = [r for r in run.history if "heldout/map@r" in r]
         s = series[name]
         assert list(s["epochs"]) == [r["epoch"] for r in rows]
-        assert np.allclose(s["gap_mean"], [100 * (r["heldout/map@r"] - r["unseen/map@r"]) for r in rows])
+        assert np.allclose(s["gap_mean"], [r["heldout/map@r"] - r["unseen/map@r"] for r in rows])
         assert s["n_seeds"] == 1
 
 
@@ -112,8 +112,8 @@ def test_gap_over_seeds_is_the_mean_with_a_sample_std():
         return [{"epoch": e, "unseen/map@r": 0.5 + offset, "heldout/map@r": 0.6 + e / 100} for e in (2, 4, 6)]
     series = gap_series({"baseline": [history(0.0), history(0.02)]})["baseline"]
     assert series["n_seeds"] == 2
-    assert np.allclose(series["unseen_mean"], 51.0) and np.allclose(series["unseen_std"], np.std([50, 52], ddof=1))
-    assert np.allclose(series["gap_mean"], [10 + 2 - 1, 10 + 4 - 1, 10 + 6 - 1])
+    assert np.allclose(series["unseen_mean"], 0.51) and np.allclose(series["unseen_std"], np.std([0.5, 0.52], ddof=1))
+    assert np.allclose(series["gap_mean"], [0.10 + 0.02 - 0.01, 0.10 + 0.04 - 0.01, 0.10 + 0.06 - 0.01])
     fig = generalisation_gap({"baseline": [history(0.0), history(0.02)]})
     assert any(t.fill == "toself" for t in fig.data)  # the ± 1 std band
     assert isinstance(generalisation_gap({"b": [history(0.0)]}, backend="matplotlib"), Figure)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import check_positive_int
+from ..checks import check_int
 
 HELDOUT = "heldout"  # the split name of held-out seen-class items (history keys "heldout/map@r", ...)
 
@@ -37,9 +37,9 @@ def holdout_indices(targets: Tensor, per_class: int, *, train_limit: int | None 
     """
     targets = torch.as_tensor(targets, dtype=torch.long)
     if per_class != 0:
-        check_positive_int(per_class, "holdout_per_class")
+        check_int(per_class, "holdout_per_class")
     if train_limit is not None:
-        check_positive_int(train_limit, "train_per_class")
+        check_int(train_limit, "train_per_class")
     rank = rank_within_class(targets, seed)
     sizes = torch.bincount(targets)[targets]
     held = rank < torch.clamp(sizes - 1, max=per_class)
@@ -52,7 +52,7 @@ def holdout_indices(targets: Tensor, per_class: int, *, train_limit: int | None 
 def class_subset(targets: Tensor, n_classes: int, seed: int = 0) -> Tensor:
     """Indices of the items of a seeded random choice of ``n_classes`` classes (all of them when there are fewer)."""
     targets = torch.as_tensor(targets, dtype=torch.long)
-    check_positive_int(n_classes, "train_classes")
+    check_int(n_classes, "train_classes")
     classes = torch.unique(targets)
     if n_classes < len(classes):
         order = torch.randperm(len(classes), generator=torch.Generator().manual_seed(seed))

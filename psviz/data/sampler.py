@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from ..checks import check_positive_int
+from ..checks import check_int
 
 
 class ClassBalancedBatchSampler(Sampler[list[int]]):
@@ -20,8 +20,8 @@ class ClassBalancedBatchSampler(Sampler[list[int]]):
     def __init__(self, targets: Tensor, classes_per_batch: int, samples_per_class: int, *,
                  n_batches: int | None = None, seed: int = 0):
         self.targets = torch.as_tensor(targets, dtype=torch.long)
-        self.classes_per_batch = check_positive_int(classes_per_batch, "classes_per_batch")
-        self.samples_per_class = check_positive_int(samples_per_class, "samples_per_class")
+        self.classes_per_batch = check_int(classes_per_batch, "classes_per_batch")
+        self.samples_per_class = check_int(samples_per_class, "samples_per_class")
         classes, counts = torch.unique(self.targets, return_counts=True)
         if self.classes_per_batch > len(classes):
             raise ValueError(f"classes_per_batch={classes_per_batch} but the data has only {len(classes)} classes")
@@ -30,7 +30,7 @@ class ClassBalancedBatchSampler(Sampler[list[int]]):
         self.members = list(torch.split(order, counts.tolist()))
         batch_size = self.classes_per_batch * self.samples_per_class
         default = max(1, len(self.targets) // batch_size)
-        self.n_batches = default if n_batches is None else check_positive_int(n_batches, "n_batches")
+        self.n_batches = default if n_batches is None else check_int(n_batches, "n_batches")
         self.seed = seed
         self.epoch = 0
 

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ..checks import check_number, check_positive_int
+from ..checks import check_number, check_int
 from .base import SEEN, UNSEEN, TensorSplit
 
 
@@ -29,10 +29,10 @@ def load_toy(split: str = SEEN, *, n_classes: int = 8, dim: int = 2, per_class: 
     Points are centre + N(0, spread^2) per coordinate; the same seed gives the same points. Class names are the
     global class numbers ("c0", "c1", ...) so seen and unseen splits can be told apart in one plot.
     """
-    check_positive_int(n_classes, "n_classes", minimum=4)
+    check_int(n_classes, "n_classes", minimum=4)
     if dim not in (2, 3):
         raise ValueError(f"dim must be 2 or 3 (points that can be drawn), got {dim!r}")
-    check_positive_int(per_class, "per_class")
+    check_int(per_class, "per_class")
     spread = check_number(spread, "spread", low=0.0, low_open=True)
     if split not in (SEEN, UNSEEN):
         raise ValueError(f"split must be 'seen' or 'unseen', got {split!r}")

@@ -5,10 +5,9 @@ Every problem is a ``ValueError`` naming the argument, so that bad input never t
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import torch
+
 
 # Rows whose squared norm falls outside [2**-100, inf) in float32 lose precision (underflow) or overflow; they are
 # rescaled by a power of two, which is exact, before normalising.
@@ -18,13 +17,6 @@ _TINY_SQUARED_NORM = 2.0**-100
 def is_cuda(x) -> bool:
     """True when ``x`` is a torch tensor on a CUDA device."""
     return isinstance(x, torch.Tensor) and x.is_cuda
-
-
-def check_int(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int after checking it is an integer (not a bool) of at least ``minimum``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_matrix_shape(shape, dtype_ok: bool, dtype, name: str) -> None:
@@ -104,3 +96,6 @@ def as_labels(y, n: int | None, name: str) -> np.ndarray:
     if a.dtype.kind not in "iu":
         raise ValueError(f"{name} must hold integers, got dtype {a.dtype}")
     return a
+
+
+__all__ = ["as_labels", "is_cuda", "unit_rows_numpy", "unit_rows_torch"]

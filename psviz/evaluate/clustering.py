@@ -7,7 +7,8 @@ import numpy as np
 from sklearn.cluster import kmeans_plusplus
 from sklearn.metrics import normalized_mutual_info_score
 
-from ._inputs import as_labels, check_int, unit_rows_numpy
+from ..checks import check_int
+from ._inputs import as_labels, unit_rows_numpy
 
 __all__ = ["kmeans_assignments", "nmi", "nmi_score"]
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..checks import check_float_tensor, check_number, check_positive_int
+from ..checks import check_float_tensor, check_number, check_int
 from .geometry import _class_centres
 
 _CHUNK = 8192
@@ -73,7 +73,7 @@ def boundary_smoothness(loss, threshold: float = 0.9, *, steps: int = 65, radius
     """
     _check_loss(loss)
     threshold = check_number(threshold, "threshold", low=0.0, high=1.0, low_open=True, high_open=True)
-    steps = check_positive_int(steps, "steps", minimum=3)
+    steps = check_int(steps, "steps", minimum=3)
     radius = check_number(radius, "radius", low=0.0, low_open=True)
     a, b, pairs = neighbour_pairs(loss.proxy_tensor().detach().float().cpu())
     paths = great_circle(a, b, steps)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..checks import (DeferredFlags, check_float_tensor, check_labels_shape, check_number, check_positive_int,
+from ..checks import (DeferredFlags, check_float_tensor, check_labels_shape, check_number, check_int,
                        raise_flagged)
 from ..synthesis import ProxySynthesis, n_synthetic_for
 
@@ -31,9 +31,9 @@ class ProxyLoss(nn.Module):
     def __init__(self, n_classes: int, embedding_dim: int, *, proxies_per_class: int = 1,
                  synthesis: ProxySynthesis | None = None):
         super().__init__()
-        self.n_classes = check_positive_int(n_classes, "n_classes")
-        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
-        self.proxies_per_class = check_positive_int(proxies_per_class, "proxies_per_class")
+        self.n_classes = check_int(n_classes, "n_classes")
+        self.embedding_dim = check_int(embedding_dim, "embedding_dim")
+        self.proxies_per_class = check_int(proxies_per_class, "proxies_per_class")
         if synthesis is not None and not isinstance(synthesis, ProxySynthesis):
             raise ValueError(f"synthesis must be a psviz.ProxySynthesis or None, got {type(synthesis).__name__}")
         self.synthesis = synthesis

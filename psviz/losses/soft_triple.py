@@ -1,4 +1,4 @@
-"""SoftTriple (Qian et al. 2019): K centres per class, softly assigned, with a small margin."""
+"""SoftTriple (Qian et al. 2019): K centres (proxies) per class, softly assigned, with a small margin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..checks import check_number, check_positive_int
+from ..checks import check_number
 from .base import ProxyLoss
 
 
@@ -14,15 +14,15 @@ class SoftTripleLoss(ProxyLoss):
     """Cross-entropy over ``la * (S_c - margin * [c = y])``, S_c = sum_k softmax_k(cos_ck / gamma) cos_ck.
 
     Defaults from the paper: K=10 centres, la=20, gamma=0.1, margin=0.01, tau=0.2 for the regulariser that
-    merges redundant centres. ``proxies`` holds all centres, [n_classes * K, d], class-major (row c*K + k).
+    merges redundant centres. The centres are the loss's proxies: K is ``proxies_per_class``, as for every proxy
+    loss, and ``proxies`` holds all centres, [n_classes * K, d], class-major (row c*K + k).
     With Proxy Synthesis, centre k of a synthetic class mixes centre k of each source class; the regulariser
     runs over the real centres only (synthetic classes live for one batch).
     """
 
-    def __init__(self, n_classes: int, embedding_dim: int, *, centers_per_class: int = 10, la: float = 20.0,
+    def __init__(self, n_classes: int, embedding_dim: int, *, proxies_per_class: int = 10, la: float = 20.0,
                  gamma: float = 0.1, margin: float = 0.01, tau: float = 0.2, synthesis=None):
-        check_positive_int(centers_per_class, "centers_per_class")
-        super().__init__(n_classes, embedding_dim, proxies_per_class=centers_per_class, synthesis=synthesis)
+        super().__init__(n_classes, embedding_dim, proxies_per_class=proxies_per_class, synthesis=synthesis)
         self.la = check_number(la, "la", low=0.0, low_open=True)
         self.gamma = check_number(gamma, "gamma", low=0.0, low_open=True)
         self.margin = check_number(margin, "margin", low=0.0)
@@ -57,5 +57,5 @@ class SoftTripleLoss(ProxyLoss):
         return self.tau * distances.sum() / (self.n_classes * k * (k - 1))
 
     def extra_repr(self) -> str:
-        return (f"{super().extra_repr()}, centers_per_class={self.proxies_per_class}, la={self.la:g}, "
+        return (f"{super().extra_repr()}, proxies_per_class={self.proxies_per_class}, la={self.la:g}, "
                 f"gamma={self.gamma:g}, margin={self.margin:g}, tau={self.tau:g}")

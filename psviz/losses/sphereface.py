@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..checks import check_number, check_positive_int
+from ..checks import check_number, check_int
 from .base import CosineSoftmaxLoss
 
 
@@ -24,7 +24,7 @@ class SphereFaceLoss(CosineSoftmaxLoss):
     def __init__(self, n_classes: int, embedding_dim: int, *, margin: int = 4, scale: float = 23.0,
                  softmax_weight: float = 5.0, synthesis=None):
         super().__init__(n_classes, embedding_dim, scale=scale, synthesis=synthesis)
-        self.margin = check_positive_int(margin, "margin")
+        self.margin = check_int(margin, "margin")
         self.softmax_weight = check_number(softmax_weight, "softmax_weight", low=0.0)
 
     def positive_logit(self, cos: Tensor) -> Tensor:

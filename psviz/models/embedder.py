@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from ..checks import check_positive_int
+from ..checks import check_int
 from .backbones import build_backbone
 
 POOLINGS = ("avg", "max", "avg+max")
@@ -23,7 +23,7 @@ class BackboneEmbedder(nn.Module):
     def __init__(self, backbone: str, embedding_dim: int = 512, *, pooling: str = "avg",
                  weights: str | Path | None = None, freeze_bn: bool = True):
         super().__init__()
-        check_positive_int(embedding_dim, "embedding_dim")
+        check_int(embedding_dim, "embedding_dim")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
         self.backbone = build_backbone(backbone, weights)

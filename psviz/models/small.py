@@ -6,7 +6,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from ..checks import check_positive_int
+from ..checks import check_int
 
 
 class MLPEmbedder(nn.Module):
@@ -14,11 +14,11 @@ class MLPEmbedder(nn.Module):
 
     def __init__(self, in_features: int, embedding_dim: int, hidden: Sequence[int] = (128, 128)):
         super().__init__()
-        check_positive_int(in_features, "in_features")
-        check_positive_int(embedding_dim, "embedding_dim")
+        check_int(in_features, "in_features")
+        check_int(embedding_dim, "embedding_dim")
         layers, width = [nn.Flatten()], in_features
         for size in hidden:
-            layers += [nn.Linear(width, check_positive_int(size, "hidden")), nn.BatchNorm1d(size), nn.ReLU()]
+            layers += [nn.Linear(width, check_int(size, "hidden")), nn.BatchNorm1d(size), nn.ReLU()]
             width = size
         layers.append(nn.Linear(width, embedding_dim))
         self.net = nn.Sequential(*layers)
@@ -42,9 +42,9 @@ class SmallCNN(nn.Module):
 
     def __init__(self, embedding_dim: int, in_channels: int = 1, width: int = 16):
         super().__init__()
-        check_positive_int(embedding_dim, "embedding_dim")
-        check_positive_int(in_channels, "in_channels")
-        w = check_positive_int(width, "width")
+        check_int(embedding_dim, "embedding_dim")
+        check_int(in_channels, "in_channels")
+        w = check_int(width, "width")
         self.features = nn.Sequential(
             *_conv_block(in_channels, w), nn.MaxPool2d(2),
             *_conv_block(w, 2 * w), *_conv_block(2 * w, 2 * w), nn.MaxPool2d(2),

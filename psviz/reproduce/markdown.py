@@ -1,10 +1,16 @@
-"""Markdown tables: written from a DataFrame of strings, and read back (so tests can check what a report says)."""
+"""Markdown for the reports: cells formatted from numbers, rows of the statistics tables, pipe tables.
+
+The formatters write numbers as they are given: callers pass percent (see `psviz.reproduce.stats.in_percent`).
+"""
 
 from __future__ import annotations
 
 import math
 
 import pandas as pd
+
+from ..names import BASELINE, WITH_PS, column
+from .stats import significant as is_significant
 
 
 def mean_std(mean: float, std: float) -> str:
@@ -22,6 +28,23 @@ def difference(diff: float, low: float, high: float, significant: bool) -> str:
     return text + (" *" if significant else "")
 
 
+def paired_cell(row) -> str:
+    """The paired difference of a statistics row (diff, ci_low, ci_high, p) as `difference` writes it."""
+    return difference(row["diff"], row["ci_low"], row["ci_high"], is_significant(row["p"]))
+
+
+def arm_cells(row, baseline_header: str = BASELINE, ps_header: str = "PS", delta_header: str = "Δ [95% CI]") -> dict:
+    """A statistics row's cells under the given headers: each arm's mean ± std, then the paired difference."""
+    return {baseline_header: mean_std(row[column(BASELINE, "mean")], row[column(BASELINE, "std")]),
+            ps_header: mean_std(row[column(WITH_PS, "mean")], row[column(WITH_PS, "std")]),
+            delta_header: paired_cell(row)}
+
+
+def curve_table(summary: pd.DataFrame) -> str:
+    """`psviz.reproduce.stats.curve_summary` (in percent) as a table: one row per evaluated epoch."""
+    return to_markdown(pd.DataFrame([{"epoch": int(r["epoch"]), **arm_cells(r)} for _, r in summary.iterrows()]))
+
+
 def to_markdown(frame: pd.DataFrame) -> str:
     """A pipe table of ``frame`` (values as they print; '|' escaped)."""
     cells = [[str(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
@@ -31,56 +54,4 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def read_tables(text: str) -> list[pd.DataFrame]:
-    """Every pipe table in ``text``, as DataFrames of strings (header row as columns)."""
-    tables, block = [], []
-    for line in text.splitlines() + [""]:
-        if line.startswith("|"):
-            block.append(line)
-            continue
-        if len(block) >= 2 and set(block[1].replace("|", "").strip()) <= set("-: "):
-            rows = [_cells(row) for row in block]
-            width = len(rows[0])
-            bad = [r for r in rows[2:] if len(r) != width]
-            if bad:
-                raise ValueError(f"a table row has {len(bad[0])} cells, its header {width}: {bad[0]}")
-            tables.append(pd.DataFrame(rows[2:], columns=rows[0]))
-        block = []
-    return tables
-
-
-def _cells(line: str) -> list[str]:
-    inner = line.strip()[1:-1] if line.strip().endswith("|") else line.strip()[1:]
-    parts, current, escaped = [], "", False
-    for ch in inner:
-        if escaped:
-            current, escaped = current + ch, False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "|":
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    return parts + [current.strip()]
-
-
-def parse_mean_std(text: str) -> tuple[float, float]:
-    """'97.10 ± 0.21' -> (97.10, 0.21); '97.10' -> (97.10, nan)."""
-    mean, _, std = text.partition("±")
-    return float(mean), float(std) if std.strip() else math.nan
-
-
-def parse_difference(text: str) -> tuple[float, float, float, bool]:
-    """'+0.35 [-0.10, +0.80] *' -> (0.35, -0.10, 0.80, True)."""
-    significant = text.rstrip().endswith("*")
-    text = text.rstrip(" *")
-    head, _, interval = text.partition("[")
-    if interval:
-        low, high = (float(v) for v in interval.rstrip("]").split(","))
-    else:
-        low = high = math.nan
-    return float(head), low, high, significant
-
-
-__all__ = ["difference", "mean_std", "parse_difference", "parse_mean_std", "read_tables", "to_markdown"]
+__all__ = ["arm_cells", "curve_table", "difference", "mean_std", "paired_cell", "to_markdown"]

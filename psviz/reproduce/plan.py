@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import losses
+from ..names import BASELINE
 from ..train import TrainConfig, preset
 
 ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
@@ -54,7 +55,7 @@ class Job:
     @property
     def label(self) -> str:
         c = self.config
-        arm = f"PS α={c.alpha:g} μ={c.mu:g}" if c.ps else "baseline"
+        arm = f"PS α={c.alpha:g} μ={c.mu:g}" if c.ps else BASELINE
         return f"{self.part}: {c.dataset} {c.loss} {arm} seed {c.seed} ({c.epochs} ep)"
 
 

@@ -10,16 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, select
-from .stats import compare, curve_summary, curves_frame, paired_difference, runs_frame
-
-METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
-DATASET_NAMES = {"glyphs": "Glyphs", "toy": "Toy"}
-# mechanism measures reported as percentages (fractions in the records)
-PERCENT = ("transition_width", "unseen_confidence", "heldout_confidence", "unseen_closer_to_synthetic",
-           "heldout_closer_to_synthetic")
+from .stats import compare, curve_summary, curves_frame, in_percent, paired_difference, runs_frame, spread
 
 
 @dataclass
@@ -27,11 +22,11 @@ class Arms:
     """Both arms of one candidate over the regime seeds: run records, the comparison and the measures' table."""
 
     candidate: Candidate
-    records: dict  # "baseline" / "with PS" -> list of records (seed order)
+    records: dict  # BASELINE / WITH_PS -> list of records (seed order)
     comparison: pd.DataFrame
     measures: pd.DataFrame
     curve: pd.DataFrame  # unseen MAP@R per evaluated epoch: each arm's mean and std, the paired difference
-    gap: dict  # the held-out-seen - unseen MAP@R gap at the end: each arm's mean / std and the paired difference
+    gap: dict  # the held-out-seen - unseen MAP@R gap at the end: each arm's (mean, std), the paired difference
     missing: int = 0
 
 
@@ -47,55 +42,55 @@ class RegimeResults:
 
 
 def measures_frame(records: dict) -> pd.DataFrame:
-    """Per measure: each arm's mean ± sample std over seeds and the paired PS − baseline difference."""
+    """Per measure (in its own unit, shares as fractions): each arm's mean ± sample std over seeds and the paired
+    PS − baseline difference."""
     by_seed = {arm: {r["config"]["seed"]: r.get("measures", {}) for r in rs} for arm, rs in records.items()}
-    seeds = sorted(set(by_seed.get("baseline", {})) & set(by_seed.get("with PS", {})))
+    seeds = sorted(set(by_seed.get(BASELINE, {})) & set(by_seed.get(WITH_PS, {})))
     rows = []
-    for key, label in MEASURE_NAMES.items():
+    for key in MEASURE_NAMES:
         values = {arm: np.array([by_seed[arm][s][key] for s in seeds if key in by_seed[arm][s]], float)
-                  for arm in ("baseline", "with PS")}
-        if not len(values["baseline"]) or len(values["baseline"]) != len(values["with PS"]):
+                  for arm, _ in ARMS}
+        base, ps = values[BASELINE], values[WITH_PS]
+        if not len(base) or len(base) != len(ps):
             continue
-        scale = 100.0 if key in PERCENT else 1.0
-        base, ps = scale * values["baseline"], scale * values["with PS"]
-        row = {"key": key, "measure": label + (", %" if key in PERCENT else ""), "n": len(base),
-               "baseline_mean": base.mean(), "baseline_std": base.std(ddof=1) if len(base) > 1 else np.nan,
-               "ps_mean": ps.mean(), "ps_std": ps.std(ddof=1) if len(ps) > 1 else np.nan}
-        row.update(paired_difference(base, ps))
-        rows.append(row)
+        row = {"key": key, "n": len(base)}
+        for arm, _ in ARMS:
+            row.update({column(arm, k): v for k, v in spread(values[arm]).items() if k != "n"})
+        rows.append({**row, **paired_difference(base, ps)})
     return pd.DataFrame(rows)
 
 
 def _arms(plan: RegimePlan, dataset: str, candidate: Candidate, read) -> Arms:
-    records, missing = {"baseline": [], "with PS": []}, 0
+    """Both arms of ``candidate`` over the regime seeds, read through ``read``, with every table computed from them."""
+    records, missing = {arm: [] for arm, _ in ARMS}, 0
     for seed in plan.regime_seeds[dataset]:
-        for arm, ps in (("baseline", False), ("with PS", True)):
+        for arm, ps in ARMS:
             record = read(plan.config(candidate, ps, seed))
             if record is None:
                 missing += 1
             else:
                 records[arm].append(record)
-    frame = runs_frame(records["baseline"] + records["with PS"])
+    both = records[BASELINE] + records[WITH_PS]
+    frame, curves = runs_frame(both), curves_frame(both)
     comparison = compare(frame, by=("dataset",)) if len(frame) else pd.DataFrame()
-    curves = curves_frame(records["baseline"] + records["with PS"])
     curve = curve_summary(curves) if len(curves) else pd.DataFrame()
     return Arms(candidate, records, comparison, measures_frame(records), curve, final_gap(records), missing)
 
 
 def final_gap(records: dict) -> dict:
-    """Held-out-seen minus unseen MAP@R (points) at each run's last evaluation, per arm, paired by seed."""
+    """Held-out-seen minus unseen MAP@R (a fraction) at each run's last evaluation, per arm, paired by seed."""
     def gap(record):
         row = next((r for r in reversed(record["history"]) if "heldout/map@r" in r and "unseen/map@r" in r), None)
-        return None if row is None else 100 * (row["heldout/map@r"] - row["unseen/map@r"])
+        return None if row is None else row["heldout/map@r"] - row["unseen/map@r"]
     by_seed = {arm: {r["config"]["seed"]: gap(r) for r in rs} for arm, rs in records.items()}
-    seeds = sorted(s for s in set(by_seed["baseline"]) & set(by_seed["with PS"])
-                   if by_seed["baseline"][s] is not None and by_seed["with PS"][s] is not None)
+    seeds = sorted(s for s in set(by_seed[BASELINE]) & set(by_seed[WITH_PS])
+                   if by_seed[BASELINE][s] is not None and by_seed[WITH_PS][s] is not None)
     if not seeds:
         return {}
-    base = np.array([by_seed["baseline"][s] for s in seeds])
-    ps = np.array([by_seed["with PS"][s] for s in seeds])
-    return {"baseline": (base.mean(), base.std(ddof=1) if len(base) > 1 else np.nan),
-            "with PS": (ps.mean(), ps.std(ddof=1) if len(ps) > 1 else np.nan), **paired_difference(base, ps)}
+    gaps = {arm: np.array([by_seed[arm][s] for s in seeds]) for arm, _ in ARMS}
+    spreads = {arm: spread(values) for arm, values in gaps.items()}
+    return {**{arm: (found["mean"], found["std"]) for arm, found in spreads.items()},
+            **paired_difference(gaps[BASELINE], gaps[WITH_PS])}
 
 
 def collect_regime(plan: RegimePlan, read) -> RegimeResults:
@@ -126,11 +121,11 @@ def write_regime_figures(results: RegimeResults, images: str | Path) -> dict[str
 
     written = {}
     for dataset, arms in results.chosen.items():
-        if not arms.records["baseline"] or not arms.records["with PS"]:
+        if not arms.records[BASELINE] or not arms.records[WITH_PS]:
             continue
         runs = {arm: [r["history"] for r in records] for arm, records in arms.records.items()}
         fig = generalisation_gap(runs, backend="matplotlib",
-                                 title=f"{DATASET_NAMES.get(dataset, dataset)}, regime '{arms.candidate.name}': "
+                                 title=f"{DATASET_TITLES.get(dataset, dataset)}, regime '{arms.candidate.name}': "
                                        f"held-out seen vs unseen MAP@R")
         written[dataset] = save_figure(fig, Path(images) / f"regime_{dataset}_gap.png")
     return written
@@ -143,71 +138,71 @@ def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None,
     rows = []
     for v in verdicts:
         rows.append({"candidate": v.candidate, "what changes": notes.get(v.candidate, ""), "seeds": v.n_seeds,
-                     "peak (epoch)": f"{v.peak:.2f} ({v.peak_epoch})",
-                     "end (epoch)": f"{v.last:.2f} ({v.last_epoch})",
-                     "drop ± SE": f"{v.drop:+.2f} ± {v.drop_se:.2f}",
-                     "gap at peak → end": f"{v.gap_at_peak:.2f} → {v.gap_at_end:.2f}",
-                     "gap growth ± SE": f"{v.gap_growth:+.2f} ± {v.gap_growth_se:.2f}",
-                     "end std": f"{v.end_std:.2f}",
+                     "peak (epoch)": f"{100 * v.peak:.2f} ({v.peak_epoch})",
+                     "end (epoch)": f"{100 * v.last:.2f} ({v.last_epoch})",
+                     "drop ± SE": f"{100 * v.drop:+.2f} ± {100 * v.drop_se:.2f}",
+                     "gap at peak → end": f"{100 * v.gap_at_peak:.2f} → {100 * v.gap_at_end:.2f}",
+                     "gap growth ± SE": f"{100 * v.gap_growth:+.2f} ± {100 * v.gap_growth_se:.2f}",
+                     "end std": f"{100 * v.end_std:.2f}",
                      "overfits": ("yes" if v.overfits else "no: " + "; ".join(v.reasons))
                      + (f" **(chosen: {'overfits' if why == 'overfits' else 'first reproducible'})**"
                         if chosen is not None and v.candidate == chosen.name else "")})
     return md.to_markdown(pd.DataFrame(rows))
 
 
+def _metric_name(metric: str) -> str:
+    """The table header's short name of a metric ("MAP@R"), or the key itself for any other."""
+    return TABLE_METRIC_NAMES.get(metric, metric)
+
+
 def comparison_table(comparison: pd.DataFrame) -> str:
-    rows = []
-    for _, r in comparison.iterrows():
-        rows.append({"metric": METRIC_NAMES.get(r["metric"], r["metric"]), "seeds": int(r["n"]),
-                     "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
-                     "with PS": md.mean_std(r["ps_mean"], r["ps_std"]),
-                     "Δ PS − baseline [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"],
-                                                              r["significant"])})
+    """The regime's comparison (`psviz.reproduce.stats.compare`, fractions) as a table in percent."""
+    rows = [{"metric": _metric_name(r["metric"]), "seeds": int(r["n"]),
+             **md.arm_cells(r, BASELINE, WITH_PS, "Δ PS − baseline [95% CI]")}
+            for _, r in in_percent(comparison).iterrows()]
     return md.to_markdown(pd.DataFrame(rows))
 
 
 def measures_table(measures: pd.DataFrame) -> str:
-    rows = [{"measure": r["measure"], "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
-             "with PS": md.mean_std(r["ps_mean"], r["ps_std"]),
-             "Δ [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["p"] < 0.05)}
-            for _, r in measures.iterrows()]
+    """`measures_frame` as a table: each measure in its own unit, shares in percent."""
+    shares = measures["key"].isin(PERCENT_MEASURES)
+    shown = pd.concat([in_percent(measures[shares]), measures[~shares]]).sort_index()
+    rows = [{"measure": MEASURE_NAMES[r["key"]] + (", %" if r["key"] in PERCENT_MEASURES else ""),
+             **md.arm_cells(r, BASELINE, WITH_PS)} for _, r in shown.iterrows()]
     return md.to_markdown(pd.DataFrame(rows))
 
 
 def _said(comparison: pd.DataFrame) -> str:
     """One line per metric, saying which way PS went and whether the interval excludes 0."""
     lines = []
-    for _, r in comparison.iterrows():
+    for _, r in in_percent(comparison).iterrows():
         if np.isnan(r["diff"]):
             continue
         way = "higher" if r["diff"] > 0 else "lower"
         sure = "the 95% interval excludes 0" if r["significant"] else "the 95% interval includes 0"
-        lines.append(f"{METRIC_NAMES.get(r['metric'], r['metric'])} {way} with PS by {abs(r['diff']):.2f} points "
-                     f"({sure})")
+        lines.append(f"{_metric_name(r['metric'])} {way} with PS by {abs(r['diff']):.2f} points ({sure})")
     return "; ".join(lines) + "." if lines else ""
 
 
 def _curve_lines(curve: pd.DataFrame) -> str:
-    c = curve.set_index("epoch")
-    peak, last = int(c["baseline_mean"].idxmax()), int(c.index.max())
+    c = in_percent(curve).set_index("epoch")
+    base, ps = c[column(BASELINE, "mean")], c[column(WITH_PS, "mean")]
+    peak, last = int(base.idxmax()), int(c.index.max())
     ahead = int((curve["diff"] > 0).sum())
-    parts = [f"the baseline's mean unseen MAP@R peaked at epoch {peak} ({c.loc[peak, 'baseline_mean']:.2f}) and "
-             f"ended at {c.loc[last, 'baseline_mean']:.2f}; PS's peaked at epoch {int(c['ps_mean'].idxmax())} "
-             f"({c['ps_mean'].max():.2f}) and ended at {c.loc[last, 'ps_mean']:.2f}"]
+    parts = [f"the baseline's mean unseen MAP@R peaked at epoch {peak} ({base[peak]:.2f}) and ended at "
+             f"{base[last]:.2f}; PS's peaked at epoch {int(ps.idxmax())} ({ps.max():.2f}) and ended at {ps[last]:.2f}"]
     for label, epoch in (("at the baseline's peak", peak), ("at the end", last)):
-        r = c.loc[epoch]
-        parts.append(f"PS − baseline {label} (epoch {epoch}): "
-                     f"{md.difference(r['diff'], r['ci_low'], r['ci_high'], r['p'] < 0.05)} points")
+        parts.append(f"PS − baseline {label} (epoch {epoch}): {md.paired_cell(c.loc[epoch])} points")
     parts.append(f"PS was ahead at {ahead} of {len(curve)} evaluations")
     return "Per epoch: " + "; ".join(parts) + "."
 
 
-def _curve_table(curve: pd.DataFrame) -> str:
-    rows = [{"epoch": int(r["epoch"]), "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
-             "PS": md.mean_std(r["ps_mean"], r["ps_std"]),
-             "Δ [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["p"] < 0.05)}
-            for _, r in curve.iterrows()]
-    return md.to_markdown(pd.DataFrame(rows))
+def _gap_line(gap: dict) -> str:
+    """The end-of-training gap of both arms and their paired difference, in points."""
+    shown = {arm: md.mean_std(*(100 * value for value in gap[arm])) for arm, _ in ARMS}
+    delta = md.paired_cell({**gap, **{k: 100 * gap[k] for k in ("diff", "ci_low", "ci_high")}})
+    return (f"Held-out-seen − unseen MAP@R gap at the end: baseline {shown[BASELINE]}, with PS {shown[WITH_PS]}, "
+            f"Δ {delta} points.")
 
 
 def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
@@ -222,7 +217,7 @@ def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
 
 
 def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure: Path | None) -> list[str]:
-    n = len(arms.records["with PS"])
+    n = len(arms.records[WITH_PS])
     out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = 0.4, μ = 1.", ""]
     if arms.missing:
         out += [f"**INCOMPLETE: {arms.missing} of {2 * len(plan.regime_seeds[dataset])} runs are not stored yet.**", ""]
@@ -233,13 +228,10 @@ def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure:
                 f"Training and evaluation took {np.nanmean(seconds):.0f} s a run on average in the reproduction's "
                 f"one-thread workers.", ""]
     if arms.gap:
-        g = arms.gap
-        out += [f"Held-out-seen − unseen MAP@R gap at the end: baseline {md.mean_std(*g['baseline'])}, with PS "
-                f"{md.mean_std(*g['with PS'])}, Δ {md.difference(g['diff'], g['ci_low'], g['ci_high'], g['p'] < 0.05)}"
-                " points.", ""]
+        out += [_gap_line(arms.gap), ""]
     if len(arms.curve):
         out += [_curve_lines(arms.curve), "", "<details><summary>Unseen MAP@R (%) at every evaluated epoch"
-                "</summary>", "", _curve_table(arms.curve), "", "</details>", ""]
+                "</summary>", "", md.curve_table(in_percent(arms.curve)), "", "</details>", ""]
     if len(arms.measures):
         out += ["Mechanism measures at the end of training (`psviz.train.mechanism_measures`; for the baseline, the "
                 "synthetic points are those PS would make from its embeddings):", "", measures_table(arms.measures),
@@ -259,13 +251,14 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
            "holding a few images of every seen class out of training and evaluating them (against the training "
            "images) and the unseen classes every few epochs.",
            f"- Curves are smoothed over {WINDOW} evaluations. The baseline overfits when its mean unseen MAP@R "
-           f"peaks before the end and falls by ≥ {MIN_DROP} points, more than 2 standard errors over seeds, while "
-           f"the held-out-seen − unseen MAP@R gap grows by ≥ {MIN_GAP_GROWTH} points (more than 2 SE, positive "
-           f"slope), and its final unseen MAP@R varies by at most {MAX_SEED_STD:g} points across seeds.",
+           f"peaks before the end and falls by ≥ {100 * MIN_DROP:g} points, more than 2 standard errors over seeds, "
+           f"while the held-out-seen − unseen MAP@R gap grows by ≥ {100 * MIN_GAP_GROWTH:g} points (more than 2 SE, "
+           f"positive slope), and its final unseen MAP@R varies by at most {100 * MAX_SEED_STD:g} points across "
+           f"seeds.",
            "- The regime is the first candidate, in the order listed (mildest change first), that overfits. The "
            "choice never looks at PS.", ""]
     for dataset, selection in results.selection.items():
-        name, chosen = DATASET_NAMES.get(dataset, dataset), selection.chosen
+        name, chosen = DATASET_TITLES.get(dataset, dataset), selection.chosen
         out += [f"### {name}: the sweep", ""]
         if selection.verdicts:
             out += [_verdict_rows(selection.verdicts, plan.candidates[dataset], chosen, selection.why), ""]

@@ -10,20 +10,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .plan import ALPHA, MU, Plan
 from .regime_report import RegimeResults, collect_regime, regime_markdown, write_regime_figures
 from .runner import unique
-from .stats import ablation_cells, compare, curve_summary, curves_frame, runs_frame
-
-METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
-DATASET_NAMES = {"glyphs": "Glyphs", "fashion-mnist": "Fashion-MNIST", "digits": "Digits"}
+from .stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 
 
 @dataclass
 class SmallResults:
-    """What the stored runs say, part by part; ``missing`` counts planned runs with no record yet."""
+    """What the stored runs say, part by part (metric values as fractions, as the records hold them); ``missing``
+    counts planned runs with no record yet."""
 
     runs: pd.DataFrame
     comparison: pd.DataFrame
@@ -68,6 +67,7 @@ def _regime_datasets(plan: Plan) -> list[str]:
 
 
 def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
+    """One CSV per table of ``results``, metric values in percent (4 decimals)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -75,12 +75,13 @@ def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
                         ("curves_summary", results.curve_summary), ("ablation_runs", results.ablation_runs),
                         ("ablation", results.ablation)):
         path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False, float_format="%.4f")
+        in_percent(frame).to_csv(path, index=False, float_format="%.4f")
         written.append(path)
     return written
 
 
 def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict[str, Path]:
+    """The training-length, ablation and regime figures (each drawn from fractions, with axes in percent)."""
     from ..viz import ablation_heatmap, length_curves, save_figure
 
     images = Path(images)
@@ -92,8 +93,7 @@ def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict
                                   f"(mean ± 1 sample std over {results.curves['seed'].nunique()} seeds)")
         written["curves"] = save_figure(fig, images / "reproduce_training_length.png")
     if len(results.ablation_runs):
-        frame = results.ablation_runs.assign(**{"map@r": results.ablation_runs["map@r"] / 100.0})
-        fig = ablation_heatmap(frame, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
+        fig = ablation_heatmap(results.ablation_runs, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
                                backend="matplotlib")
         written["ablation"] = save_figure(fig, images / "reproduce_ablation.png")
     if results.regime is not None:
@@ -103,27 +103,26 @@ def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict
 
 # ---- the Markdown --------------------------------------------------------------------------------------------------
 def comparison_markdown(comparison: pd.DataFrame, dataset: str) -> str:
-    """One row per loss: each metric's baseline and PS mean ± std, and the paired difference [95% CI]."""
+    """One row per loss: each metric's baseline and PS mean ± std, and the paired difference [95% CI], in percent."""
     rows = []
-    part = comparison[comparison["dataset"] == dataset]
+    part = in_percent(comparison[comparison["dataset"] == dataset])
     for loss, group in part.groupby("loss", sort=False):
         row = {"loss": loss, "seeds": int(group["n"].max())}
         for _, r in group.iterrows():
-            name = METRIC_NAMES[r["metric"]]
-            row[f"{name} baseline"] = md.mean_std(r["baseline_mean"], r["baseline_std"])
-            row[f"{name} PS"] = md.mean_std(r["ps_mean"], r["ps_std"])
-            row[f"Δ {name} [95% CI]"] = md.difference(r["diff"], r["ci_low"], r["ci_high"], r["significant"])
+            name = TABLE_METRIC_NAMES[r["metric"]]
+            row.update(md.arm_cells(r, f"{name} {BASELINE}", f"{name} PS", f"Δ {name} [95% CI]"))
         rows.append(row)
     return md.to_markdown(pd.DataFrame(rows))
 
 
 def _verdicts(comparison: pd.DataFrame, dataset: str) -> str:
-    part = comparison[comparison["dataset"] == dataset]
+    """For Recall@1 and MAP@R: for how many losses PS was higher and lower, and the largest gain and loss (points)."""
+    part = in_percent(comparison[comparison["dataset"] == dataset])
     lines = []
     for metric in ("recall@1", "map@r"):
         rows = part[part["metric"] == metric]
         up, down = rows[rows["diff"] > 0], rows[rows["diff"] < 0]
-        lines.append(f"{METRIC_NAMES[metric]}: PS higher for {len(up)} of {len(rows)} losses "
+        lines.append(f"{TABLE_METRIC_NAMES[metric]}: PS higher for {len(up)} of {len(rows)} losses "
                      f"({int(up['significant'].sum())} significant), lower for {len(down)} "
                      f"({int(down['significant'].sum())} significant)")
         if len(up):
@@ -164,22 +163,19 @@ def _machine() -> str:
 
 
 def _curve_text(summary: pd.DataFrame, short_epoch: int) -> str:
+    """What the per-epoch curves say: where each arm's mean peaked, and PS − baseline at the epochs that matter."""
     if summary.empty:
         return "No long runs stored yet."
-    base = summary.set_index("epoch")
-    peak = int(base["baseline_mean"].idxmax())
-    last = int(base.index.max())
-    ps_peak = int(base["ps_mean"].idxmax())
-    lines = [f"- The baseline's mean unseen MAP@R peaked at epoch {peak} ({base.loc[peak, 'baseline_mean']:.2f}) "
-             f"and ended at {base.loc[last, 'baseline_mean']:.2f} after epoch {last} "
+    c = in_percent(summary).set_index("epoch")
+    base, ps = c[column(BASELINE, "mean")], c[column(WITH_PS, "mean")]
+    peak, last, ps_peak = int(base.idxmax()), int(c.index.max()), int(ps.idxmax())
+    lines = [f"- The baseline's mean unseen MAP@R peaked at epoch {peak} ({base[peak]:.2f}) "
+             f"and ended at {base[last]:.2f} after epoch {last} "
              + ("(it fell after its peak)." if peak < last else "(still at its highest: it had not peaked)."),
-             f"- With PS the mean peaked at epoch {ps_peak} ({base.loc[ps_peak, 'ps_mean']:.2f}) and ended at "
-             f"{base.loc[last, 'ps_mean']:.2f}."]
+             f"- With PS the mean peaked at epoch {ps_peak} ({ps[ps_peak]:.2f}) and ended at {ps[last]:.2f}."]
     for label, epoch in (("short budget", short_epoch), ("baseline's peak", peak), ("end", last)):
-        if epoch in base.index:
-            r = base.loc[epoch]
-            lines.append(f"- PS − baseline at the {label} (epoch {epoch}): "
-                         f"{md.difference(r['diff'], r['ci_low'], r['ci_high'], r['p'] < 0.05)} points.")
+        if epoch in c.index:
+            lines.append(f"- PS − baseline at the {label} (epoch {epoch}): {md.paired_cell(c.loc[epoch])} points.")
     positive = summary[summary["diff"] > 0]
     lines.append(f"- PS was ahead at {len(positive)} of {len(summary)} evaluated epochs"
                  + (f" (from epoch {int(positive['epoch'].min())})." if len(positive) else "."))
@@ -194,49 +190,39 @@ def _short_budget_line(comparison: pd.DataFrame, plan: Plan) -> str:
                       & (comparison["metric"] == "map@r")]
     if rows.empty:
         return ""
-    r = rows.iloc[0]
+    cells = md.arm_cells(in_percent(rows).iloc[0])
     return (f"- At the short budget ({_epochs(plan.budgets[plan.curve_dataset]['epochs'])}, the table's runs): "
-            f"MAP@R {md.mean_std(r['baseline_mean'], r['baseline_std'])} → {md.mean_std(r['ps_mean'], r['ps_std'])}, "
-            f"Δ {md.difference(r['diff'], r['ci_low'], r['ci_high'], r['significant'])}.")
-
-
-def _curve_table(summary: pd.DataFrame) -> str:
-    rows = [{"epoch": int(r["epoch"]), "baseline": md.mean_std(r["baseline_mean"], r["baseline_std"]),
-             "PS": md.mean_std(r["ps_mean"], r["ps_std"]),
-             "Δ [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["p"] < 0.05)}
-            for _, r in summary.iterrows()]
-    return md.to_markdown(pd.DataFrame(rows))
+            f"MAP@R {cells[BASELINE]} → {cells['PS']}, Δ {cells['Δ [95% CI]']}.")
 
 
 def _ablation_table(results: SmallResults) -> str:
-    base = results.ablation_runs[~results.ablation_runs["ps"]]["map@r"]
-    rows = [{"α": "baseline", "μ": "–", "MAP@R": md.mean_std(base.mean(), base.std(ddof=1) if len(base) > 1
-                                                              else float("nan")),
-             "Δ vs baseline [95% CI]": "–", "seeds": len(base)}]
-    for _, r in results.ablation.iterrows():
-        rows.append({"α": f"{r['alpha']:g}", "μ": f"{r['mu']:g}", "MAP@R": md.mean_std(r["mean"], r["std"]),
-                     "Δ vs baseline [95% CI]": md.difference(r["diff"], r["ci_low"], r["ci_high"], r["significant"]),
-                     "seeds": int(r["n"])})
+    """The baseline, then each (α, μ) cell: MAP@R mean ± std over seeds and the paired difference, in percent."""
+    runs = in_percent(results.ablation_runs)
+    base = spread(runs.loc[~runs["ps"], "map@r"])
+    rows = [{"α": BASELINE, "μ": "–", "MAP@R": md.mean_std(base["mean"], base["std"]), "Δ vs baseline [95% CI]": "–",
+             "seeds": base["n"]}]
+    rows += [{"α": f"{r['alpha']:g}", "μ": f"{r['mu']:g}", "MAP@R": md.mean_std(r["mean"], r["std"]),
+              "Δ vs baseline [95% CI]": md.paired_cell(r), "seeds": int(r["n"])}
+             for _, r in in_percent(results.ablation).iterrows()]
     return md.to_markdown(pd.DataFrame(rows))
 
 
 def _ablation_text(results: SmallResults) -> str:
-    cells = results.ablation
-    if cells.empty:
+    """The best and worst cells, how many are above and below the baseline, and the paper's default cell."""
+    if results.ablation.empty:
         return ""
+    cells = in_percent(results.ablation)
     best, worst = cells.loc[cells["mean"].idxmax()], cells.loc[cells["mean"].idxmin()]
-    default = cells[(cells["alpha"] == 0.4) & (cells["mu"] == 1.0)]
+    default = cells[(cells["alpha"] == ALPHA) & (cells["mu"] == MU)]
+    above, below = cells["diff"] > 0, cells["diff"] < 0
     lines = [f"- Best cell α = {best['alpha']:g}, μ = {best['mu']:g}: {best['mean']:.2f} "
-             f"({md.difference(best['diff'], best['ci_low'], best['ci_high'], best['significant'])} vs baseline); "
+             f"({md.paired_cell(best)} vs baseline); "
              f"worst α = {worst['alpha']:g}, μ = {worst['mu']:g}: {worst['mean']:.2f}.",
-             f"- {int((cells['diff'] > 0).sum())} of {len(cells)} cells are above the baseline "
-             f"({int((cells['significant'] & (cells['diff'] > 0)).sum())} significantly), "
-             f"{int((cells['diff'] < 0).sum())} below ({int((cells['significant'] & (cells['diff'] < 0)).sum())} "
-             f"significantly)."]
+             f"- {int(above.sum())} of {len(cells)} cells are above the baseline "
+             f"({int((cells['significant'] & above).sum())} significantly), "
+             f"{int(below.sum())} below ({int((cells['significant'] & below).sum())} significantly)."]
     if len(default):
-        d = default.iloc[0]
-        lines.append(f"- The paper's default (α = 0.4, μ = 1): "
-                     f"{md.difference(d['diff'], d['ci_low'], d['ci_high'], d['significant'])}.")
+        lines.append(f"- The paper's default (α = {ALPHA:g}, μ = {MU:g}): {md.paired_cell(default.iloc[0])}.")
     return "\n".join(lines)
 
 
@@ -252,27 +238,30 @@ def _relative(path: Path, doc: Path) -> str:
     return os.path.relpath(path, doc.parent)
 
 
-def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_folder: Path,
-           figures: dict[str, Path]) -> str:
-    """The whole RESULTS.md text."""
-    stored = results.stored
-    total = results.runs["seconds"].sum() + results.ablation_runs["seconds"].sum()
-    comparisons = len(results.comparison)
+def _header(results: SmallResults, command: str, doc: Path, csv_folder: Path) -> list[str]:
+    """The title, the line saying what wrote the file, and a warning when planned runs are missing."""
     out = ["# Results: what Proxy Synthesis does on data psviz can run", "",
            f"_Written by `{command}` on {datetime.date.today().isoformat()}. Do not edit by hand: rerun the "
            f"command (finished runs are read back from `{_relative(results_store(csv_folder), doc)}`, "
            f"not redone)._", ""]
-    if stored < results.planned:
-        out += [f"**INCOMPLETE: {stored} of {results.planned} planned runs are stored** (missing per part: "
+    if results.stored < results.planned:
+        out += [f"**INCOMPLETE: {results.stored} of {results.planned} planned runs are stored** (missing per part: "
                 + ", ".join(f"{k} {v}" for k, v in results.missing.items() if v)
                 + "; the ablation's baselines are the table's). Rerun the command to finish; the tables below use "
                   "what is stored.", ""]
-    out += ["## How these numbers were made", "",
+    return out
+
+
+def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_folder: Path) -> list[str]:
+    """The section on how the numbers were made: command, machine, runs and time, settings, statistics, budgets."""
+    total = results.runs["seconds"].sum() + results.ablation_runs["seconds"].sum()
+    comparisons = len(results.comparison)
+    return ["## How these numbers were made", "",
             f"- Command: `{command}`. It trains every run of the plan not yet stored (one JSON record per run), then "
             f"writes `{_relative(csv_folder, doc)}/*.csv`, the figures and this file.",
             f"- Machine: {_machine()}.",
-            f"- Runs: {stored} stored of {results.planned} planned. Per-run training and evaluation time, summed: "
-            f"{_duration(total)} for the table and the ablation (long runs: "
+            f"- Runs: {results.stored} stored of {results.planned} planned. Per-run training and evaluation time, "
+            f"summed: {_duration(total)} for the table and the ablation (long runs: "
             f"{_duration(results.curve_seconds)}), run in parallel worker processes of one "
             f"torch thread each.",
             f"- Loss settings: every loss with its psviz defaults; PS with α = {ALPHA:g}, μ = {MU:g} for every loss. "
@@ -286,31 +275,55 @@ def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_fo
             f"Not corrected for multiple comparisons: this file makes {comparisons} such tests for the tables, so "
             f"about {0.05 * comparisons:.0f} could come out significant by chance even if PS did nothing.",
             "", "Budgets (the same for baseline and PS):", "", _budget_rows(plan), ""]
+
+
+def _dataset_sections(results: SmallResults, plan: Plan) -> list[str]:
+    """One section per dataset of the plan: its comparison table and the verdicts under it."""
+    out = []
     for dataset in plan.budgets:
+        title = DATASET_TITLES.get(dataset, dataset)
         if results.comparison.empty or dataset not in set(results.comparison["dataset"]):
-            out += [f"## {DATASET_NAMES.get(dataset, dataset)}", "", "No runs stored yet.", ""]
+            out += [f"## {title}", "", "No runs stored yet.", ""]
             continue
-        n_seeds = len(plan.seeds[dataset])
-        out += [f"## {DATASET_NAMES.get(dataset, dataset)}: unseen classes, {n_seeds} seeds", "",
+        out += [f"## {title}: unseen classes, {len(plan.seeds[dataset])} seeds", "",
                 comparison_markdown(results.comparison, dataset), "", _verdicts(results.comparison, dataset), ""]
+    return out
+
+
+def _length_section(results: SmallResults, plan: Plan, doc: Path, figures: dict[str, Path]) -> list[str]:
+    """The long runs: the figure, what the curves say and, folded, every evaluated epoch."""
     short = plan.budgets[plan.curve_dataset]["epochs"]
-    out += [f"## Training length: {plan.curve_loss} on {plan.curve_dataset}, {short} vs {_epochs(plan.curve_epochs)}",
-            "", f"The table's runs stop after {_epochs(short)}; these runs train the same model for "
-            f"{_epochs(plan.curve_epochs)} and evaluate the unseen classes every {_epochs(plan.curve_eval_every)} "
-            f"({len(plan.seeds[plan.curve_dataset])} seeds per arm).", ""]
+    out = [f"## Training length: {plan.curve_loss} on {plan.curve_dataset}, {short} vs {_epochs(plan.curve_epochs)}",
+           "", f"The table's runs stop after {_epochs(short)}; these runs train the same model for "
+           f"{_epochs(plan.curve_epochs)} and evaluate the unseen classes every {_epochs(plan.curve_eval_every)} "
+           f"({len(plan.seeds[plan.curve_dataset])} seeds per arm).", ""]
     if "curves" in figures:
         out += [f"![unseen MAP@R per epoch]({_relative(figures['curves'], doc)})", ""]
     out += [_curve_text(results.curve_summary, short), _short_budget_line(results.comparison, plan), ""]
     if len(results.curve_summary):
         out += ["<details><summary>Every evaluated epoch (unseen MAP@R %)</summary>", "",
-                _curve_table(results.curve_summary), "", "</details>", ""]
-    out += [f"## α × μ ablation: {plan.ablation_loss} on {plan.ablation_dataset}, "
-            f"{_epochs(plan.budgets[plan.ablation_dataset]['epochs'])}, {len(plan.seeds[plan.ablation_dataset])} seeds",
-            "", "Unseen MAP@R (%); each cell is compared with the baseline's runs of the same seeds.", ""]
+                md.curve_table(in_percent(results.curve_summary)), "", "</details>", ""]
+    return out
+
+
+def _ablation_section(results: SmallResults, plan: Plan, doc: Path, figures: dict[str, Path]) -> list[str]:
+    """The α × μ ablation: the heatmap, what it says and the table of cells."""
+    out = [f"## α × μ ablation: {plan.ablation_loss} on {plan.ablation_dataset}, "
+           f"{_epochs(plan.budgets[plan.ablation_dataset]['epochs'])}, {len(plan.seeds[plan.ablation_dataset])} seeds",
+           "", "Unseen MAP@R (%); each cell is compared with the baseline's runs of the same seeds.", ""]
     if "ablation" in figures:
         out += [f"![alpha x mu heatmap]({_relative(figures['ablation'], doc)})", ""]
     if len(results.ablation_runs):
         out += [_ablation_text(results), "", _ablation_table(results), ""]
+    return out
+
+
+def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_folder: Path,
+           figures: dict[str, Path]) -> str:
+    """The whole RESULTS.md text, section by section (metric values in percent)."""
+    out = _header(results, command, doc, csv_folder) + _method(results, plan, command, doc, csv_folder)
+    out += _dataset_sections(results, plan) + _length_section(results, plan, doc, figures)
+    out += _ablation_section(results, plan, doc, figures)
     if results.regime is not None and results.regime.selection:
         out += [regime_markdown(results.regime, plan.regime, doc, figures.get("regime", {})), ""]
     out += [full_scale_section(csv_folder.parent), ""]
@@ -325,7 +338,7 @@ def full_scale_section(results_root: str | Path = "results") -> str:
     """How to run the paper's benchmarks, any full-scale tables found under ``results_root``, and Table 6."""
     import torch
 
-    from ..paper import DATASETS, SOURCE, table6
+    from ..paper import BENCHMARKS, SOURCE, table6
 
     paper = table6()
     rows = []
@@ -334,7 +347,7 @@ def full_scale_section(results_root: str | Path = "results") -> str:
         for _, r in paper[paper["loss"] == loss].iterrows():
             row[r["dataset"]] = f"{r['baseline']:.1f} → {r['with_ps']:.1f} ({r['difference']:+.1f})"
         rows.append(row)
-    found = [Path(results_root) / name / "RESULTS.md" for name in DATASETS
+    found = [Path(results_root) / name / "RESULTS.md" for name in BENCHMARKS
              if (Path(results_root) / name / "RESULTS.md").is_file()]
     where = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     status = ("Full-scale results: " + ", ".join(f"`{p}`" for p in found) + ".") if found else \

@@ -1,4 +1,8 @@
-"""Per-run records to tables: mean ± sample std per arm, and the paired-by-seed difference with its 95% CI."""
+"""Per-run records to tables: mean ± sample std per arm, and the paired-by-seed difference with its 95% CI.
+
+Every value stays in the unit the records hold it in (retrieval metrics are fractions in [0, 1]); `in_percent` turns
+a table into percent where it is rendered (the CSVs, the Markdown), and figures scale their own axes.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,35 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-METRICS = ("recall@1", "r_precision", "map@r")
+from ..names import ARMS, BASELINE, TABLE_METRICS, WITH_PS, column
+from ..viz.ablation import summarise_grid
+
 CONFIDENCE = 0.95
+SPREAD = ("mean", "std", "n")  # what `spread` gives for a sample
 
 
 def runs_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per run: dataset, loss, ps, alpha, mu, seed, epochs, the metrics in percent, seconds."""
+    """One row per run: dataset, loss, ps, alpha, mu, seed, epochs, the table metrics (fractions), seconds."""
     rows = []
     for record in records:
         c, m = record["config"], record.get("metrics", {})
         rows.append({"dataset": c["dataset"], "loss": c["loss"], "ps": bool(c["ps"]),
                      "alpha": c["alpha"] if c["ps"] else np.nan, "mu": c["mu"] if c["ps"] else np.nan,
-                     "seed": c["seed"], "epochs": c["epochs"],
-                     **{k: 100.0 * m[k] if k in m else np.nan for k in METRICS},
+                     "seed": c["seed"], "epochs": c["epochs"], **{k: m.get(k, np.nan) for k in TABLE_METRICS},
                      "seconds": record.get("seconds", np.nan)})
-    columns = ["dataset", "loss", "ps", "alpha", "mu", "seed", "epochs", *METRICS, "seconds"]
+    columns = ["dataset", "loss", "ps", "alpha", "mu", "seed", "epochs", *TABLE_METRICS, "seconds"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def spread(values) -> dict:
+    """{"mean", "std", "n"} of ``values`` with NaN left out; the std is the sample std (ddof=1), NaN below two."""
+    values = pd.Series(values, dtype=float).dropna()
+    return {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1 else np.nan, "n": len(values)}
+
+
+def significant(p: float) -> bool:
+    """Whether a paired difference with two-sided p-value ``p`` is significant at `CONFIDENCE` (NaN: no)."""
+    return bool(p < 1 - CONFIDENCE) if not math.isnan(p) else False
 
 
 def paired_difference(baseline, with_ps, confidence: float = CONFIDENCE) -> dict:
@@ -53,63 +70,73 @@ def _pairs(frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return table[False].to_numpy(), table[True].to_numpy()
 
 
-def compare(frame: pd.DataFrame, by=("dataset", "loss"), metrics=METRICS) -> pd.DataFrame:
+def _arm_spreads(frame: pd.DataFrame, value: str, statistics=SPREAD) -> dict:
+    """Each arm's `spread` of the ``value`` column, as columns baseline_mean, baseline_std, ..., ps_n."""
+    out = {}
+    for arm, ps in ARMS:
+        found = spread(frame.loc[frame["ps"] == ps, value])
+        out.update({column(arm, statistic): found[statistic] for statistic in statistics})
+    return out
+
+
+def compare(frame: pd.DataFrame, by=("dataset", "loss"), metrics=TABLE_METRICS) -> pd.DataFrame:
     """One row per group and metric: each arm's mean, sample std (ddof=1) and n, and the paired difference."""
     rows = []
     for keys, group in frame.groupby(list(by), sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         for metric in metrics:
-            arms = {ps: group.loc[group["ps"] == ps, metric].dropna() for ps in (False, True)}
-            base, ps = _pairs(group, metric)
-            row = dict(zip(by, keys), metric=metric)
-            for ps_on, name in ((False, "baseline"), (True, "ps")):
-                values = arms[ps_on]
-                row[f"{name}_mean"] = values.mean() if len(values) else np.nan
-                row[f"{name}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
-                row[f"{name}_n"] = len(values)
-            row.update(paired_difference(base, ps))
-            row["significant"] = bool(row["p"] < 1 - CONFIDENCE) if not math.isnan(row["p"]) else False
+            row = {**dict(zip(by, keys)), "metric": metric, **_arm_spreads(group, metric),
+                   **paired_difference(*_pairs(group, metric))}
+            row["significant"] = significant(row["p"])
             rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _difference_by_seed(baseline: pd.Series, values: pd.Series) -> dict:
+    """The paired difference of two series indexed by seed, over the seeds both have, with its significance."""
+    seeds = sorted(set(values.dropna().index) & set(baseline.dropna().index))
+    row = {k: v for k, v in paired_difference(baseline[seeds], values[seeds]).items() if k != "n"}
+    return {**row, "significant": significant(row["p"])}
+
+
 def ablation_cells(frame: pd.DataFrame, metric: str = "map@r") -> pd.DataFrame:
-    """Per (α, μ) cell: mean ± sample std over seeds, and the paired difference to the baseline's same seeds."""
+    """Per (α, μ) cell: mean ± sample std over seeds (`psviz.viz.summarise_grid`, which the heatmap draws), and the
+    paired difference to the baseline's runs of the same seeds."""
+    cells = summarise_grid(frame, metric)
+    cells = cells[cells["ps"].astype(bool)].drop(columns="ps").reset_index(drop=True)
     base = frame[~frame["ps"]].set_index("seed")[metric]
-    rows = []
-    for (alpha, mu), cell in frame[frame["ps"]].groupby(["alpha", "mu"]):
-        values = cell.set_index("seed")[metric]
-        seeds = sorted(set(values.dropna().index) & set(base.dropna().index))
-        row = {"alpha": alpha, "mu": mu, "mean": values.mean(),
-               "std": values.std(ddof=1) if len(values) > 1 else np.nan, "n": len(values)}
-        row.update({k: v for k, v in paired_difference(base[seeds], values[seeds]).items() if k != "n"})
-        row["significant"] = bool(row["p"] < 1 - CONFIDENCE) if not math.isnan(row["p"]) else False
-        rows.append(row)
-    return pd.DataFrame(rows)
+    differences = []
+    for alpha, mu in zip(cells["alpha"], cells["mu"]):
+        cell = frame[frame["ps"] & (frame["alpha"] == alpha) & (frame["mu"] == mu)]
+        differences.append(_difference_by_seed(base, cell.set_index("seed")[metric]))
+    return pd.concat([cells, pd.DataFrame(differences, index=cells.index)], axis=1)
 
 
 def curves_frame(records: list[dict], metric: str = "map@r") -> pd.DataFrame:
-    """Unseen ``metric`` (percent) per epoch, run and arm: columns ps, seed, epoch, value."""
+    """Unseen ``metric`` (a fraction) per epoch, run and arm: columns ps, seed, epoch, value."""
     rows = [{"ps": bool(r["config"]["ps"]), "seed": r["config"]["seed"], "epoch": h["epoch"],
-             "value": 100.0 * h[f"unseen/{metric}"]}
+             "value": h[f"unseen/{metric}"]}
             for r in records for h in r["history"] if f"unseen/{metric}" in h]
     return pd.DataFrame(rows, columns=["ps", "seed", "epoch", "value"])
 
 
 def curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
     """Per epoch: each arm's mean and sample std over seeds, and the paired difference with its 95% CI."""
-    rows = []
-    for epoch, group in curves.groupby("epoch"):
-        row = {"epoch": epoch}
-        for ps, name in ((False, "baseline"), (True, "ps")):
-            values = group.loc[group["ps"] == ps, "value"]
-            row[f"{name}_mean"] = values.mean()
-            row[f"{name}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
-        base, ps = _pairs(group, "value")
-        row.update(paired_difference(base, ps))
-        rows.append(row)
+    rows = [{"epoch": epoch, **_arm_spreads(group, "value", ("mean", "std")),
+             **paired_difference(*_pairs(group, "value"))}
+            for epoch, group in curves.groupby("epoch")]
     return pd.DataFrame(rows)
 
 
-__all__ = ["CONFIDENCE", "METRICS", "ablation_cells", "compare", "curve_summary", "curves_frame",
-           "paired_difference", "runs_frame"]
+# The columns of these tables that hold metric values (fractions): the CSVs and reports show them in percent.
+_METRIC_COLUMNS = {*TABLE_METRICS, "value", "mean", "std", "diff", "ci_low", "ci_high",
+                   *(column(arm, statistic) for arm in (BASELINE, WITH_PS) for statistic in ("mean", "std"))}
+
+
+def in_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of one of these tables with its metric values in percent (p-values, counts and flags unchanged)."""
+    return frame.assign(**{name: 100.0 * frame[name] for name in frame.columns if name in _METRIC_COLUMNS})
+
+
+__all__ = ["CONFIDENCE", "SPREAD", "ablation_cells", "compare", "curve_summary", "curves_frame", "in_percent",
+           "paired_difference", "runs_frame", "significant", "spread"]

@@ -1,7 +1,8 @@
 """The α × μ ablation of Proxy Synthesis: mean ± std over seeds per cell, read against the baseline (PS off).
 
 Both functions take the grid's records as they come in (a list of dicts or a DataFrame with ``alpha``, ``mu``,
-``seed``, ``ps`` and the metric), so a grid runner can redraw after every finished run.
+``seed``, ``ps`` and the metric), so a grid runner can redraw after every finished run. Values keep the records' unit
+(retrieval metrics are fractions); the heatmap shows retrieval metrics in percent.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from .curves import _is_fraction, metric_label
+from ..names import is_retrieval_metric
+from .curves import metric_label
 from .style import check_backend
 
 SUMMARY_COLUMNS = ["ps", "alpha", "mu", "mean", "std", "n"]
@@ -44,7 +46,7 @@ def _metric_column(frame: pd.DataFrame, metric: str) -> str:
 
 
 def _checked(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Columns ps, alpha, mu, value (percent for retrieval metrics), rows without a value dropped."""
+    """Columns ps, alpha, mu, value (as the records hold it), rows without a value dropped."""
     column = _metric_column(frame, metric)
     ps = frame["ps"] if "ps" in frame.columns else pd.Series(True, index=frame.index)
     if not ps.map(lambda v: isinstance(v, (bool, np.bool_))).all():
@@ -61,15 +63,14 @@ def _checked(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
         raise ValueError(f"records: alpha, mu and {column} must be numbers ({error})") from error
     if out.loc[out["ps"], ["alpha", "mu"]].isna().any(axis=None):
         raise ValueError("records: every row with ps=True needs an alpha and a mu")
-    if _is_fraction(metric):
-        out["value"] *= 100.0
     return out.dropna(subset=["value"])  # a run not evaluated yet
 
 
 def summarise_grid(records, metric: str = "map@r") -> pd.DataFrame:
     """Mean, sample std (ddof=1, NaN for one seed) and n of ``metric`` per (α, μ), baseline (ps=False) row first.
 
-    Columns ps, alpha, mu, mean, std, n; the baseline row has alpha and mu NaN. Retrieval metrics are in percent.
+    Columns ps, alpha, mu, mean, std, n; the baseline row has alpha and mu NaN. Values are in the records' unit:
+    retrieval metrics are fractions.
     """
     frame = _frame(records)
     if frame.empty:
@@ -88,7 +89,7 @@ def summarise_grid(records, metric: str = "map@r") -> pd.DataFrame:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     summary = pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS]
     summary["n"] = summary["n"].astype(int)
-    summary.attrs.update(metric=metric, percent=_is_fraction(metric))
+    summary.attrs.update(metric=metric)
     return summary
 
 
@@ -130,7 +131,9 @@ def _axis_values(given, found, name: str) -> list[float]:
     return sorted(set(given) | {float(v) for v in found})
 
 
-def _grid(summary: pd.DataFrame, alphas, mus) -> _Grid:
+def _grid(summary: pd.DataFrame, alphas, mus, scale: float) -> _Grid:
+    """The heatmap's content from `summarise_grid`, means and stds times ``scale`` (100 shows fractions in percent)."""
+    summary = summary.assign(mean=scale * summary["mean"], std=scale * summary["std"])
     cells = summary[summary["ps"].astype(bool)]
     alphas = _axis_values(alphas, cells["alpha"], "alphas")
     mus = _axis_values(mus, cells["mu"], "mus")
@@ -172,7 +175,7 @@ def ablation_heatmap(records, metric: str = "map@r", *, alphas=None, mus=None, b
     grid fills up.
     """
     check_backend(backend)
-    grid = _grid(summarise_grid(records, metric), alphas, mus)
+    grid = _grid(summarise_grid(records, metric), alphas, mus, 100.0 if is_retrieval_metric(metric) else 1.0)
     if backend == "matplotlib":
         return _heatmap_matplotlib(grid, metric)
     return _heatmap_plotly(grid, metric)
@@ -180,7 +183,7 @@ def ablation_heatmap(records, metric: str = "map@r", *, alphas=None, mus=None, b
 
 def _plotly_scale(metric: str) -> list:
     scale = list(plotly.colors.diverging.RdBu)  # red (low) to blue (high)
-    return scale if _is_fraction(metric) else scale[::-1]  # for a loss, lower is better
+    return scale if is_retrieval_metric(metric) else scale[::-1]  # for a loss, lower is better
 
 
 def _heatmap_plotly(grid: _Grid, metric: str) -> go.Figure:
@@ -223,7 +226,7 @@ def _heatmap_matplotlib(grid: _Grid, metric: str) -> Figure:
     if limits is None:
         cmap, norm = colormaps["viridis"], None
     else:
-        cmap, norm = colormaps["RdBu" if _is_fraction(metric) else "RdBu_r"], Normalize(*limits)
+        cmap, norm = colormaps["RdBu" if is_retrieval_metric(metric) else "RdBu_r"], Normalize(*limits)
     cmap = cmap.with_extremes(bad=(0, 0, 0, 0))  # missing cells stay empty: the hatched background shows
     ax.patch.set(facecolor="#f4f4f4", edgecolor="#cccccc", hatch="//")
     image = ax.imshow(np.ma.masked_invalid(grid.mean), cmap=cmap, norm=norm, aspect="auto", label="PS (α, μ)")

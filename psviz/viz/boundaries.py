@@ -17,8 +17,7 @@ from plotly.subplots import make_subplots
 from .. import data as datasets
 from ..evaluate.geometry import boundary_measures
 from ..evaluate.smoothness import boundary_smoothness
-from ..train.export import _plain_splits, export_embeddings
-from ..train.loop import FitResult
+from ..train import FitResult, export_embeddings, plain_splits
 from ._space import sphere_grid
 from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, rgba
 
@@ -122,7 +121,7 @@ def boundary_view(run: FitResult, *, space: str = "embedding", name: str = "", r
 
 
 def _input_view(run, name, resolution, names, measures, keep) -> BoundaryView:
-    parts = _plain_splits(run.config)
+    parts = plain_splits(run.config)
     sets = parts[datasets.SEEN] + parts[datasets.UNSEEN]
     inputs = [torch.stack([s[i][0] for i in range(len(s))]) for s in sets]
     if inputs[0].dim() != 2 or inputs[0].shape[1] != 2:

@@ -16,18 +16,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from plotly.subplots import make_subplots
 
+from ..names import is_retrieval_metric
 from .style import check_backend, class_colour
 
 SPLITS = ("unseen", "seen", "heldout")  # heldout: seen-class items kept out of training (holdout_per_class)
 # Dash per split, so colour is left to tell the runs apart.
 _PLOTLY_DASH = {"unseen": "solid", "seen": "dash", "heldout": "dot"}
 _MPL_DASH = {"unseen": "-", "seen": "--", "heldout": ":"}
-
-
-def _is_fraction(metric: str) -> bool:
-    """Whether ``metric`` (with or without a split prefix) is a retrieval metric in [0, 1], shown in percent."""
-    name = metric.rsplit("/", 1)[-1]
-    return name.startswith("recall@") or name in ("r_precision", "map@r")
 
 
 def metric_label(metric: str) -> str:
@@ -37,11 +32,12 @@ def metric_label(metric: str) -> str:
     if name.startswith("recall@"):
         pretty = "Recall@" + name.split("@", 1)[1]
     label = f"{split} {pretty}" if split else pretty
-    return label + " (%)" if _is_fraction(metric) else label
+    return label + " (%)" if is_retrieval_metric(metric) else label
 
 
 def _scale(metric: str, value: float) -> float:
-    return 100.0 * value if _is_fraction(metric) else value
+    """``value`` as drawn: retrieval metrics (fractions) in percent, anything else as it is."""
+    return 100.0 * value if is_retrieval_metric(metric) else value
 
 
 def run_history(run, name: str = "run") -> list[dict]:
@@ -58,9 +54,9 @@ def run_history(run, name: str = "run") -> list[dict]:
 
 def _prefixed(row: Mapping) -> dict:
     """The row with split prefixes: metrics without any (as `retrieval_metrics` returns them) count as unseen."""
-    if any("/" in key for key in row) or not any(_is_fraction(key) for key in row):
+    if any("/" in key for key in row) or not any(is_retrieval_metric(key) for key in row):
         return dict(row)
-    return {(f"unseen/{k}" if _is_fraction(k) or k.startswith("n_") else k): v for k, v in row.items()}
+    return {(f"unseen/{k}" if is_retrieval_metric(k) or k.startswith("n_") else k): v for k, v in row.items()}
 
 
 def latest_metrics(run, name: str = "run") -> dict[str, dict[str, float]]:
@@ -156,8 +152,8 @@ def metrics_table(results: dict, *, splits=SPLITS) -> pd.DataFrame:
         metrics = latest_metrics(run, name)
         for split in splits:
             values = metrics.get(split, {})
-            if any(_is_fraction(key) for key in values):
-                rows.append({key: 100.0 * value for key, value in values.items() if _is_fraction(key)})
+            if any(is_retrieval_metric(key) for key in values):
+                rows.append({key: 100.0 * value for key, value in values.items() if is_retrieval_metric(key)})
                 index.append((name, split))
     if not rows:
         raise ValueError(f"results hold no retrieval metrics for splits {list(splits)}")

@@ -26,8 +26,21 @@ def _histories(run, name: str) -> list[list[dict]]:
     return [run_history(run, name)]
 
 
+def aligned_curves(histories: list[list[dict]], metric: str = "map@r",
+                   reference: str = "heldout") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs [E], unseen [S, E], reference [S, E]): ``metric`` of each history (seed) on the unseen classes and on
+    the ``reference`` split, at the epochs every history evaluated both on (E is 0 when there are none)."""
+    per_seed = [{row["epoch"]: row for row in history
+                 if f"unseen/{metric}" in row and f"{reference}/{metric}" in row and "epoch" in row}
+                for history in histories]
+    epochs = sorted(set.intersection(*(set(rows) for rows in per_seed))) if per_seed else []
+    unseen = np.array([[rows[e][f"unseen/{metric}"] for e in epochs] for rows in per_seed], float)
+    other = np.array([[rows[e][f"{reference}/{metric}"] for e in epochs] for rows in per_seed], float)
+    return np.array(epochs), unseen.reshape(len(per_seed), len(epochs)), other.reshape(len(per_seed), len(epochs))
+
+
 def gap_series(runs: dict, *, metric: str = "map@r", reference: str = "heldout") -> dict:
-    """Per run: epochs and the seed mean / sample std of the unseen and reference scores and their gap (points).
+    """Per run: epochs and the seed mean / sample std of the unseen and reference scores and their gap (fractions).
 
     Only epochs every seed evaluated on both splits are kept. Raises ValueError when a run has no such epoch.
     """
@@ -37,18 +50,12 @@ def gap_series(runs: dict, *, metric: str = "map@r", reference: str = "heldout")
         raise ValueError("runs must be a non-empty dict of name -> FitResult, history, or a list of them (seeds)")
     out = {}
     for name, run in runs.items():
-        per_seed = []
-        for history in _histories(run, str(name)):
-            rows = {row["epoch"]: row for row in history
-                    if f"unseen/{metric}" in row and f"{reference}/{metric}" in row and "epoch" in row}
-            per_seed.append(rows)
-        epochs = sorted(set.intersection(*(set(rows) for rows in per_seed)))
-        if not epochs:
+        histories = _histories(run, str(name))
+        epochs, unseen, ref = aligned_curves(histories, metric, reference)
+        if not len(epochs):
             raise ValueError(f"runs[{name!r}] has no epoch with both 'unseen/{metric}' and '{reference}/{metric}' "
                              f"(train with holdout_per_class > 0 for 'heldout', or eval_seen=True for 'seen')")
-        unseen = np.array([[100 * rows[e][f"unseen/{metric}"] for e in epochs] for rows in per_seed])
-        ref = np.array([[100 * rows[e][f"{reference}/{metric}"] for e in epochs] for rows in per_seed])
-        series = {"epochs": np.array(epochs), "n_seeds": len(per_seed)}
+        series = {"epochs": epochs, "n_seeds": len(histories)}
         for key, values in (("unseen", unseen), ("reference", ref), ("gap", ref - unseen)):
             series[f"{key}_mean"] = values.mean(axis=0)
             series[f"{key}_std"] = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(len(epochs))
@@ -79,7 +86,7 @@ def _plotly(series: dict, metric: str, reference_name: str, title: str) -> go.Fi
         colour = arm_colour(name, i)
         x = s["epochs"]
         for col, (key, what) in enumerate(panels, start=1):
-            mean, std = s[f"{key}_mean"], s[f"{key}_std"]
+            mean, std = 100 * s[f"{key}_mean"], 100 * s[f"{key}_std"]
             if s["n_seeds"] > 1:
                 fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                                          fill="toself", fillcolor=rgba(colour, 0.15), line=dict(width=0),
@@ -104,7 +111,7 @@ def _matplotlib(series: dict, metric: str, reference_name: str, title: str) -> F
         colour = arm_colour(name, i)
         x = s["epochs"]
         for ax, (key, _) in zip(axes, panels):
-            mean, std = s[f"{key}_mean"], s[f"{key}_std"]
+            mean, std = 100 * s[f"{key}_mean"], 100 * s[f"{key}_std"]
             ax.plot(x, mean, marker="o", markersize=3, color=colour, label=name if ax is axes[0] else None)
             if s["n_seeds"] > 1:
                 ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)
@@ -133,4 +140,4 @@ def generalisation_gap(runs: dict, *, metric: str = "map@r", reference: str = "h
     return draw(series, metric, reference_name, title)
 
 
-__all__ = ["REFERENCES", "gap_series", "generalisation_gap"]
+__all__ = ["REFERENCES", "aligned_curves", "gap_series", "generalisation_gap"]

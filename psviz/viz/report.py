@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as datasets
-from ..synthesis import SynthesisResult
 from ..data.holdout import HELDOUT
-from ..train import FitResult, export_embeddings, synthetic_batch, synthetic_points
-from ..train.export import _plain_splits
+from ..names import BASELINE, WITH_PS
+from ..synthesis import SynthesisResult
+from ..train import FitResult, export_embeddings, plain_splits, synthetic_batch, synthetic_points
 from .boundaries import boundary_view, decision_boundaries
 from .curves import recall_at_k, training_curves
 from .density import synthetic_density
@@ -21,8 +21,6 @@ from .gap import generalisation_gap
 from .landscape import confidence_landscape
 from .seen_unseen import umap_project, umap_seen_unseen
 from .synthetic import synthetic_embeddings
-
-BASELINE, WITH_PS = "baseline", "with PS"
 
 
 @dataclass
@@ -77,7 +75,7 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
     """
     _check_pair(runs)
     ps_run = runs[WITH_PS]
-    splits = _plain_splits(ps_run.config)
+    splits = plain_splits(ps_run.config)
     many = len(splits[datasets.SEEN][0].class_names) > MANY_CLASSES
     # with many classes a batch of 128 is 128 mixing paths in one plane: a smaller one can be followed by eye
     batch = synthetic_batch(ps_run, seed=seed, batch_size=FOCUS_CLASSES if many else None)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib import colors as mcolors
 
+from ..names import BASELINE, WITH_PS
+
 BACKENDS = ("plotly", "matplotlib")
 
 # Plotly's Dark24 then Light24 orders: distinct neighbours first, repeated once the classes outnumber them. Dark24's
@@ -67,11 +69,11 @@ def class_colours(labels, split: str = "seen", n_seen: int = 0) -> list[str]:
 
 
 # The two arms of every comparison keep one colour in every figure (other run names take the class palette).
-ARM_COLOURS = {"baseline": "#5C5C5C", "with PS": "#2E91E5"}
+ARM_COLOURS = {BASELINE: "#5C5C5C", WITH_PS: "#2E91E5"}
 
 
 def arm_colour(name: str, index: int = 0) -> str:
-    """The colour of a compared run: grey for "baseline", blue for "with PS", else the palette by position."""
+    """The colour of a compared run: grey for `BASELINE`, blue for `WITH_PS`, else the palette by position."""
     return ARM_COLOURS.get(str(name), _PALETTE[index % len(_PALETTE)])
 
 

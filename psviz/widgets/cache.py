@@ -36,7 +36,7 @@ class RunCache:
         self._runs[key] = run
         while len(self._runs) > self.max_runs:
             self._runs.popitem(last=False)
-        self._write(key, config, run.history)
+        self._write(config, run.history)
         return run
 
     def cached_run(self, config: TrainConfig) -> FitResult | None:
@@ -60,7 +60,8 @@ class RunCache:
         key = run_key(config)
         return key in self._runs or self._read(key) is not None
 
-    def _write(self, key: str, config: TrainConfig, history: list) -> None:
+    def _write(self, config: TrainConfig, history: list) -> None:
+        """Store the run's record on disk, when the cache has a directory."""
         if self._store is not None:
             self._store.write(config, run_record(config, history))
 

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..checks import check_positive_int
+from ..checks import check_int
 from ..synthesis import SynthesisResult, sample_lambda
 from ..viz.beta import beta_density
 from ..viz.synthetic import set_lambda, synthetic_embeddings
@@ -43,7 +43,7 @@ class BetaExplorer:
     """An α slider over the density of λ ~ Beta(α, α), with a histogram of λ drawn by `psviz.sample_lambda`."""
 
     def __init__(self, alpha: float = 0.4, *, samples: int = 2000, seed: int = 0):
-        self.samples = check_positive_int(samples, "samples")
+        self.samples = check_int(samples, "samples")
         self.seed = int(seed)
         self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
                                          continuous_update=False)

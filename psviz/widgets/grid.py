@@ -9,6 +9,7 @@ import time
 import ipywidgets as widgets
 
 from ..checks import check_number
+from ..names import BASELINE
 from ..viz.ablation import ablation_heatmap
 from ._errors import ErrorBox
 from ._figures import FigureSlot, placeholder
@@ -17,7 +18,8 @@ from .panel import panel_config
 
 
 def cell_label(cell: dict) -> str:
-    return "baseline" if not cell["ps"] else f"α={cell['alpha']:g}, μ={cell['mu']:g}"
+    """How the status line names a grid cell: the baseline, or its α and μ."""
+    return BASELINE if not cell["ps"] else f"α={cell['alpha']:g}, μ={cell['mu']:g}"
 
 
 class AblationGrid:

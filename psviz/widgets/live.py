@@ -13,8 +13,8 @@ import time
 import ipywidgets as widgets
 import torch
 
-from ..train import FitResult, TrainConfig
-from ..train.loop import build, resolve_device
+from ..names import arm_of
+from ..train import FitResult, TrainConfig, build, resolve_device
 from ..viz.boundaries import boundary_view
 from ..viz.landscape import caption, confidence_landscape, landscape_updates
 from ._figures import FigureSlot, placeholder
@@ -38,7 +38,7 @@ class LiveLandscape:
                              f"{config.embedding_dim}")
         if not 0 < budget <= 1:
             raise ValueError(f"budget must be in (0, 1], got {budget}")
-        self.config, self.name, self.space = config, name or ("with PS" if config.ps else "baseline"), space
+        self.config, self.name, self.space = config, name or arm_of(config.ps), space
         self.resolution = resolution if config.embedding_dim == 2 or space == "input" else max(20, resolution // 6)
         self.max_points, self.budget = max_points, budget
         self.slot = FigureSlot(placeholder(f"{self.name}: the landscape appears once training starts"))

@@ -7,8 +7,8 @@ import time
 import ipywidgets as widgets
 
 from .. import losses
-from ..train import FitResult, TrainConfig, export_embeddings, preset, synthetic_batch
-from ..train.loop import build_datasets
+from ..names import ARMS, WITH_PS
+from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
 from ..viz.boundaries import decision_boundaries
 from ..viz.curves import recall_at_k
 from ..viz.seen_unseen import umap_seen_unseen
@@ -18,7 +18,7 @@ from ._figures import FigureSlot, placeholder
 from .live import LiveLandscape
 from .cache import RunCache
 
-DATASETS = ("toy", "digits")
+PANEL_DATASETS = ("toy", "digits")  # the datasets small enough to retrain from a slider
 FIGURES = ("synthetic", "boundaries", "umap", "recall")
 TAB_TITLES = ("synthetic batch", "regions", "landscape", "UMAP", "Recall@K")
 
@@ -26,8 +26,8 @@ TAB_TITLES = ("synthetic batch", "regions", "landscape", "UMAP", "Recall@K")
 def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, seed: int,
                  epochs: int | None = None, embedding_dim: int | None = None) -> TrainConfig:
     """The small run behind the panel: the dataset's preset with the chosen loss, PS settings and seed."""
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+    if dataset not in PANEL_DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(PANEL_DATASETS)}, got {dataset!r}")
     changes = dict(loss=loss, ps=ps, alpha=alpha, mu=mu, seed=seed)
     if epochs is not None:
         changes["epochs"] = epochs
@@ -59,7 +59,7 @@ class ProxySynthesisPanel:
         self.cache = cache if cache is not None else RunCache()
         self.epochs, self.embedding_dim, self.show_umap = epochs, embedding_dim, umap
         style = {"description_width": "70px"}
-        self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset, description="dataset", style=style)
+        self.dataset = widgets.Dropdown(options=list(PANEL_DATASETS), value=dataset, description="dataset", style=style)
         self.loss = widgets.Dropdown(options=losses.available(), value=loss, description="loss", style=style)
         self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
                                          continuous_update=False, style=style)
@@ -109,8 +109,7 @@ class ProxySynthesisPanel:
         """The baseline and PS configs the controls describe now."""
         common = dict(loss=self.loss.value, alpha=on_step(self.alpha), mu=on_step(self.mu), seed=int(self.seed.value),
                       epochs=self.epochs, embedding_dim=self.embedding_dim)
-        return {name: panel_config(self.dataset.value, ps=ps, **common)
-                for name, ps in (("baseline", False), ("with PS", True))}
+        return {name: panel_config(self.dataset.value, ps=ps, **common) for name, ps in ARMS}
 
     def train(self) -> dict[str, FitResult]:
         """Fit (or fetch from the cache) both runs for the current settings and redraw every figure."""
@@ -171,7 +170,7 @@ class ProxySynthesisPanel:
     def redraw(self, runs: dict[str, FitResult]) -> None:
         """Draw all four figures for a baseline and a PS run."""
         self.runs = runs
-        ps_run = runs["with PS"]
+        ps_run = runs[WITH_PS]
         config = ps_run.config
         self._names = build_datasets(config)[0].class_names
         self.batch = synthetic_batch(ps_run, seed=int(self.seed.value))
@@ -187,7 +186,7 @@ class ProxySynthesisPanel:
                 f"{ps_run.config.embedding_dim}-D (use the toy dataset)"))
         if self.show_umap:
             exports = {name: export_embeddings(run, max_per_split=1500) for name, run in runs.items()}
-            self.slots["umap"].show(umap_seen_unseen(exports, synthetic={"with PS": self.batch}))
+            self.slots["umap"].show(umap_seen_unseen(exports, synthetic={WITH_PS: self.batch}))
         self.slots["recall"].show(recall_at_k(runs, splits=("unseen",)))
 
     def move_lambda(self, lam: float) -> None:
@@ -197,4 +196,4 @@ class ProxySynthesisPanel:
         set_lambda(self.figures["synthetic"], self.batch, lam, class_names=self._names)
 
 
-__all__ = ["DATASETS", "ProxySynthesisPanel", "on_step", "panel_config"]
+__all__ = ["PANEL_DATASETS", "ProxySynthesisPanel", "on_step", "panel_config"]
