@@ -18,7 +18,8 @@ import torch
 
 from psviz.synthesis import ProxySynthesis
 from psviz.train import preset
-from psviz.train.loop import Batches, _loader, build, distributed
+from psviz.train import build, distributed
+from psviz.train.batches import Batches, loader as batch_loader
 
 
 def time_steps(parts, batches, config, device, steps: int) -> float:
@@ -26,7 +27,7 @@ def time_steps(parts, batches, config, device, steps: int) -> float:
     trainable = distributed.Joint(parts.model, parts.loss).to(device)
     parts.model.train()
     parts.loss.train()
-    loader = _loader(parts.train_set, batches[:steps], config.num_workers)
+    loader = batch_loader(parts.train_set, batches[:steps], config.num_workers)
     started = time.perf_counter()
     for x, y in loader:
         value = trainable(x.to(device), y.to(device))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from scipy.special import betaincinv
 from torch import Tensor, nn
 
 from .checks import check_float_tensor, check_labels_shape, check_number, raise_flagged
@@ -78,10 +77,6 @@ class SynthesisResult:
     def synthetic_proxies(self) -> Tensor:
         return self.proxies[self.n_classes:]
 
-    @property
-    def synthetic_labels(self) -> Tensor:
-        return self.labels[self.n_real:]
-
 
 def n_synthetic_for(mu: float, batch_size: int) -> int:
     """floor(mu * B), robust to float representation (0.29 * 100 gives 29, not 28)."""
@@ -93,6 +88,8 @@ def sample_lambda(alpha: float, generator: torch.Generator | None = None) -> flo
     alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
     device = generator.device if generator is not None else "cpu"  # a CUDA generator draws on its device
     u = torch.rand((), generator=generator, dtype=torch.float64, device=device).item()
+    from scipy.special import betaincinv  # here, not at the top: scipy.special takes ~0.3 s to import
+
     return float(betaincinv(alpha, alpha, u))
 
 
@@ -204,54 +201,82 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
     """
     alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
     mu = check_number(mu, "mu", low=0.0)
-    check_float_tensor(embeddings, "embeddings", (2,))
-    check_float_tensor(proxies, "proxies", (2, 3))
-    batch_size, dim = embeddings.shape
-    n_classes = proxies.shape[0]
-    if proxies.shape[-1] != dim:
-        raise ValueError(f"proxies must have the embeddings' dimension {dim} in their last axis, "
-                         f"got shape {tuple(proxies.shape)}")
-    check_labels_shape(labels, batch_size)
+    _check_shapes(embeddings, proxies, labels)
     if lam is not None:
         lam = check_number(lam, "lam", low=0.0, high=1.0)
-    if labels.device != embeddings.device or proxies.device != embeddings.device:
-        raise ValueError(f"embeddings ({embeddings.device}), proxies ({proxies.device}) and labels "
-                         f"({labels.device}) must be on one device")
+    batch_size = embeddings.shape[0]
     n_synthetic = n_synthetic_for(mu, batch_size)
     _check_synthetic_size(n_synthetic, mu, embeddings, proxies)
     if check:
-        pairing = n_synthetic > 0 and partner is None  # then the batch needs two classes to draw pairs from
-        flags = torch.stack([
-            ~torch.isfinite(embeddings).all(),
-            ~torch.isfinite(proxies).all(),
-            ((labels < 0) | (labels >= n_classes)).any(),
-            (labels == labels[0]).all() & pairing,
-        ])
-        raise_flagged(flags, [
-            "embeddings hold NaN or infinite values",
-            "proxies hold NaN or infinite values",
-            lambda: f"labels must lie in [0, {n_classes}) (one proxy per class), got values in "
-                    f"[{int(labels.min())}, {int(labels.max())}]",
-            "labels: a valid pairing needs at least two different classes in the batch",
-        ])
-
-    n_pairings = math.ceil(n_synthetic / batch_size)
-    if partner is not None:
-        partner = _check_partner(partner, labels, n_pairings, n_synthetic)
-    elif n_synthetic > 0:
-        partner = random_partner(labels, n_pairings, generator, check=False)
-    else:
-        partner = torch.empty(0, dtype=torch.long, device=labels.device)
+        _check_values(embeddings, proxies, labels, pairing=n_synthetic > 0 and partner is None)
+    partner = _pairing(labels, n_synthetic, partner, generator)
     if lam is None:
-        lam = sample_lambda(alpha, generator)
-
+        lam = sample_lambda(alpha, generator)  # after the pairing: the RNG draws partners first, then lam
     if normalize:
         embeddings = F.normalize(embeddings, dim=-1)
         proxies = F.normalize(proxies, dim=-1)
     if n_synthetic == 0:
         return SynthesisResult(embeddings, proxies, labels, lam, partner, batch_size, 0, normalize)
+    syn_embeddings, syn_proxies = _mix(embeddings, proxies, labels, partner[:n_synthetic], lam, normalize)
+    syn_labels = proxies.shape[0] + torch.arange(n_synthetic, device=labels.device, dtype=labels.dtype)
+    return SynthesisResult(
+        embeddings=torch.cat([embeddings, syn_embeddings.to(embeddings.dtype)]),
+        proxies=torch.cat([proxies, syn_proxies.to(proxies.dtype)]),
+        labels=torch.cat([labels, syn_labels]),
+        lam=lam,
+        partner=partner,
+        n_real=batch_size,
+        n_synthetic=n_synthetic,
+        normalized=normalize,
+    )
 
-    mate = partner[:n_synthetic]
+
+def _check_shapes(embeddings: Tensor, proxies: Tensor, labels: Tensor) -> None:
+    """Ranks, dimensions and devices of the operator's inputs (no device sync)."""
+    check_float_tensor(embeddings, "embeddings", (2,))
+    check_float_tensor(proxies, "proxies", (2, 3))
+    dim = embeddings.shape[1]
+    if proxies.shape[-1] != dim:
+        raise ValueError(f"proxies must have the embeddings' dimension {dim} in their last axis, "
+                         f"got shape {tuple(proxies.shape)}")
+    check_labels_shape(labels, embeddings.shape[0])
+    if labels.device != embeddings.device or proxies.device != embeddings.device:
+        raise ValueError(f"embeddings ({embeddings.device}), proxies ({proxies.device}) and labels "
+                         f"({labels.device}) must be on one device")
+
+
+def _check_values(embeddings: Tensor, proxies: Tensor, labels: Tensor, *, pairing: bool) -> None:
+    """Finite inputs, labels in range and, when partners are to be drawn, two classes: one device sync in all."""
+    n_classes = proxies.shape[0]
+    flags = torch.stack([
+        ~torch.isfinite(embeddings).all(),
+        ~torch.isfinite(proxies).all(),
+        ((labels < 0) | (labels >= n_classes)).any(),
+        (labels == labels[0]).all() & pairing,
+    ])
+    raise_flagged(flags, [
+        "embeddings hold NaN or infinite values",
+        "proxies hold NaN or infinite values",
+        lambda: f"labels must lie in [0, {n_classes}) (one proxy per class), got values in "
+                f"[{int(labels.min())}, {int(labels.max())}]",
+        "labels: a valid pairing needs at least two different classes in the batch",
+    ])
+
+
+def _pairing(labels: Tensor, n_synthetic: int, partner, generator) -> Tensor:
+    """The partners of the ceil(S / B) pairings: the given ones (checked), or drawn at random."""
+    n_pairings = math.ceil(n_synthetic / labels.shape[0])
+    if partner is not None:
+        return _check_partner(partner, labels, n_pairings, n_synthetic)
+    if n_synthetic > 0:
+        return random_partner(labels, n_pairings, generator, check=False)
+    return torch.empty(0, dtype=torch.long, device=labels.device)
+
+
+def _mix(embeddings: Tensor, proxies: Tensor, labels: Tensor, mate: Tensor, lam: float,
+         normalize: bool) -> tuple[Tensor, Tensor]:
+    """Synthetic embeddings and proxies: synthetic i mixes source i % B (weight lam) with ``mate[i]``."""
+    n_synthetic, batch_size = mate.shape[0], embeddings.shape[0]
     if n_synthetic == batch_size:  # mu = 1, the default: the sources are the batch itself, in order
         source_embeddings, source_labels = embeddings, labels
     else:
@@ -263,17 +288,7 @@ def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: 
     if normalize:
         syn_embeddings = F.normalize(syn_embeddings, dim=-1)
         syn_proxies = F.normalize(syn_proxies, dim=-1)
-    syn_labels = n_classes + torch.arange(n_synthetic, device=labels.device, dtype=labels.dtype)
-    return SynthesisResult(
-        embeddings=torch.cat([embeddings, syn_embeddings.to(embeddings.dtype)]),
-        proxies=torch.cat([proxies, syn_proxies.to(proxies.dtype)]),
-        labels=torch.cat([labels, syn_labels]),
-        lam=lam,
-        partner=partner,
-        n_real=batch_size,
-        n_synthetic=n_synthetic,
-        normalized=normalize,
-    )
+    return syn_embeddings, syn_proxies
 
 
 class ProxySynthesis(nn.Module):

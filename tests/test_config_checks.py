@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from psviz.train import ConfigError, fit, preset
-from psviz.train.loop import Batches, build, evaluate, mix_single_class_batches
+from psviz.train import build, evaluate
+from psviz.train.batches import Batches, mix_single_class_batches
 
 CPU = torch.device("cpu")
 

@@ -146,3 +146,14 @@ def test_full_models_move_between_devices_and_dtypes():
     for name in FULL:
         model = models.create(name, 8).double()
         assert all(p.dtype == torch.float64 for p in model.parameters()), name
+
+
+def test_googlenet_input_renormalisation_matches_torchvision():
+    """psviz's own copy of GoogLeNet's input transform (the pretrained weights' normalisation) equals torchvision's."""
+    import torchvision
+
+    from psviz.models.backbones import inception_input
+
+    reference = torchvision.models.googlenet(weights=None, init_weights=False, aux_logits=False, transform_input=True)
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    assert torch.allclose(inception_input(x), reference._transform_input(x), atol=1e-12)

@@ -14,10 +14,8 @@ import pytest
 import torch
 
 from psviz.cli import main
-from psviz.train import fit, load_checkpoint, load_run, preset
-from psviz.train.loop import Interrupted
+from psviz.train import Interrupted, RunFolderWarning, fit, load_checkpoint, load_run, preset
 from psviz.train.run_folder import LOCK, RunFolderError, locked
-from psviz.train.runs import RunFolderWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from psviz.train.loop import build_datasets
 from psviz.train import (ConfigError, EmbeddingExport, TrainConfig, export_embeddings, fit, load_checkpoint, load_run,
                          preset, synthetic_batch)
-from psviz.train.loop import build, evaluate
+from psviz.train import build, build_datasets, evaluate
 from psviz.train.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]

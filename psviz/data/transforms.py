@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torchvision.transforms import v2
 
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+from ..imagenet import IMAGENET_MEAN, IMAGENET_STD
+
 # BN-Inception (Caffe) expects BGR channels on a 0-255 scale minus these per-channel means (B, G, R).
 BN_INCEPTION_MEAN_BGR = (104.0, 117.0, 128.0)
 

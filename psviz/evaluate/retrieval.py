@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._inputs import as_labels, check_int, is_cuda
+from ..checks import check_int
+from ._inputs import as_labels, is_cuda
 from .knn import iter_neighbours, prepare, resolve_backend
 
 __all__ = ["K_PRESETS", "resolve_ks", "retrieval_metrics"]
@@ -59,6 +60,21 @@ def _chunk_scores(idx: np.ndarray, query_codes: np.ndarray, gallery_codes: np.nd
     return hits, found[:, -1] / r, precision_at_hits.sum(axis=1) / r
 
 
+def _prepared(embeddings, labels, gallery, gallery_labels, backend: str) -> tuple:
+    """(queries, query labels, items, item labels): checked, L2-normalised rows for the backend and label arrays;
+    without a gallery the queries are the items."""
+    backend = resolve_backend(backend, embeddings, gallery)
+    device = next((a.device for a in (embeddings, gallery) if is_cuda(a)), None)
+    queries = prepare(embeddings, "embeddings", backend, device)
+    query_labels = as_labels(labels, queries.shape[0], "labels")
+    if gallery is None:
+        return queries, query_labels, queries, query_labels
+    items = prepare(gallery, "gallery", backend, queries.device if backend == "torch" else None)
+    if items.shape[1] != queries.shape[1]:
+        raise ValueError(f"gallery must have the embeddings' dimension {queries.shape[1]}, got {items.shape[1]}")
+    return queries, query_labels, items, as_labels(gallery_labels, items.shape[0], "gallery_labels")
+
+
 def retrieval_metrics(embeddings, labels, ks=(1, 2, 4, 8), *, gallery=None, gallery_labels=None,
                       chunk_size: int | None = None, backend: str = "auto", progress: bool = False) -> dict:
     """Recall@K, R-Precision and MAP@R of cosine retrieval, as fractions in [0, 1].
@@ -80,17 +96,7 @@ def retrieval_metrics(embeddings, labels, ks=(1, 2, 4, 8), *, gallery=None, gall
         raise ValueError("gallery and gallery_labels must be given together")
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size")
-    backend = resolve_backend(backend, embeddings, gallery)
-    device = next((a.device for a in (embeddings, gallery) if is_cuda(a)), None)
-    queries = prepare(embeddings, "embeddings", backend, device)
-    query_labels = as_labels(labels, queries.shape[0], "labels")
-    if gallery is None:
-        items, item_labels = queries, query_labels
-    else:
-        items = prepare(gallery, "gallery", backend, queries.device if backend == "torch" else None)
-        if items.shape[1] != queries.shape[1]:
-            raise ValueError(f"gallery must have the embeddings' dimension {queries.shape[1]}, got {items.shape[1]}")
-        item_labels = as_labels(gallery_labels, items.shape[0], "gallery_labels")
+    queries, query_labels, items, item_labels = _prepared(embeddings, labels, gallery, gallery_labels, backend)
 
     classes, codes = np.unique(np.concatenate([query_labels, item_labels]), return_inverse=True)
     query_codes, item_codes = codes[: query_labels.shape[0]], codes[query_labels.shape[0]:]

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ..files import safe_torch_load
+from ..imagenet import IMAGENET_MEAN, IMAGENET_STD
 from .bn_inception import WEIGHTS_URL as BN_INCEPTION_URL
 from .bn_inception import BNInception
 
@@ -15,6 +16,14 @@ TORCHVISION_BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "googl
 BACKBONES = (*TORCHVISION_BACKBONES, "bn_inception")
 # Keys of the ImageNet classifier heads, never needed by an embedder.
 _HEAD_PREFIXES = ("fc.", "last_linear.", "aux1.", "aux2.")
+
+
+def inception_input(x: Tensor) -> Tensor:
+    """ImageNet-normalised images [N, 3, H, W] renormalised to mean 0.5 and std 0.5 per channel, the input
+    GoogLeNet's pretrained (Inception-style) weights were trained on."""
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return x * (std / 0.5) + (mean - 0.5) / 0.5
 
 
 class _GoogLeNetFeatures(nn.Module):
@@ -31,7 +40,8 @@ class _GoogLeNetFeatures(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         m = self.model
-        x = m._transform_input(x)
+        if m.transform_input:  # the pretrained weights expect another input normalisation than ImageNet's
+            x = inception_input(x)
         for name in ["conv1", "maxpool1", "conv2", "conv3", "maxpool2", "inception3a", "inception3b", "maxpool3",
                      "inception4a", "inception4b", "inception4c", "inception4d", "inception4e", "maxpool4",
                      "inception5a", "inception5b"]:

@@ -73,6 +73,7 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress)
     if counts["skipped"]:
         bar.write(f"{counts['skipped']} runs already stored in {directory}: not redone")
+    others = set(multiprocessing.active_children())  # children that are not the pool's workers
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                                initargs=(threads,))
     pending: dict[Future, Job] = {}
@@ -102,7 +103,7 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
         bar.write(f"interrupted: {counts['done']} runs finished and stored in {directory}; "
                   f"the same command continues where this stopped")
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in set(multiprocessing.active_children()) - others:  # the workers still training
             process.terminate()
         raise
     finally:

@@ -1,13 +1,17 @@
 """Training: a config, `fit(config)`, checkpoints that resume exactly, and presets for demos and the paper's recipe."""
 
+from .build import build, build_datasets, plain_splits, resolve_device
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainConfig
+from .embedding import embed
+from .evaluation import evaluate
 from .export import EmbeddingExport, export_embeddings, synthetic_batch
-from .loop import FitResult, build, embed, evaluate, fit
+from .loop import FitResult, fit
 from .mechanism import mechanism_measures, synthetic_points
 from .presets import PRESETS, preset
-from .runs import load_run
+from .reopen import RunFolderWarning, load_run
+from .signals import Interrupted
 
-__all__ = ["ConfigError", "EmbeddingExport", "FitResult", "PRESETS", "TrainConfig", "build", "embed", "evaluate",
-           "export_embeddings", "fit", "load_checkpoint", "load_run", "mechanism_measures", "preset", "save_checkpoint",
-           "synthetic_batch", "synthetic_points"]
+__all__ = ["ConfigError", "EmbeddingExport", "FitResult", "Interrupted", "PRESETS", "RunFolderWarning", "TrainConfig",
+           "build", "build_datasets", "embed", "evaluate", "export_embeddings", "fit", "load_checkpoint", "load_run",
+           "mechanism_measures", "plain_splits", "preset", "resolve_device", "save_checkpoint", "synthetic_batch", "synthetic_points"]

@@ -67,22 +67,3 @@ def sync_buffers(module: nn.Module, context: Context | None) -> None:
         return
     for buffer in module.buffers():
         torch_dist.broadcast(buffer, src=0)
-
-
-def embed_all(model: nn.Module, dataset, device: torch.device, *, context: Context | None = None, dist=None,
-              **options) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each rank embeds every world-th item; rank 0 gets all embeddings back in dataset order."""
-    from .loop import embed
-
-    context = context or dist
-    indices = list(range(context.rank, len(dataset), context.world))
-    embeddings, labels = embed(model, dataset, device, indices=indices, **options)
-    gathered = [None] * context.world
-    torch_dist.all_gather_object(gathered, (indices, embeddings, labels))
-    if not context.is_main:
-        return embeddings, labels
-    order = torch.tensor([i for part in gathered for i in part[0]])
-    all_embeddings = torch.cat([part[1] for part in gathered])
-    all_labels = torch.cat([part[2] for part in gathered])
-    position = torch.argsort(order)
-    return all_embeddings[position], all_labels[position]

@@ -13,7 +13,9 @@ from torch import Tensor
 from .. import data as datasets
 from ..data.holdout import HELDOUT
 from ..synthesis import SynthesisResult, proxy_synthesis
-from .loop import FitResult, _eval_copy, build_datasets, embed
+from .build import plain_splits
+from .embedding import embed
+from .loop import FitResult
 
 
 @dataclass
@@ -101,18 +103,6 @@ def _subset(n: int, limit: int | None, seed: int) -> list[int] | None:
     return sorted(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:limit].tolist())
 
 
-def _plain_splits(config) -> dict[str, list]:
-    """The run's seen split (its training items, without training augmentation), its unseen part(s) and, when the
-    config holds items out, the held-out seen-class items: as evaluation sees them."""
-    train_set, eval_sets = build_datasets(config.replace(eval_seen=False))
-    queries, gallery = eval_sets[datasets.UNSEEN]
-    parts = {datasets.SEEN: [_eval_copy(train_set, queries.transform)],
-             datasets.UNSEEN: [d for d in (queries, gallery) if d is not None]}
-    if HELDOUT in eval_sets:
-        parts[HELDOUT] = [eval_sets[HELDOUT][0]]
-    return parts
-
-
 def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *, max_per_split: int | None = None,
                       seed: int = 0, path: str | Path | None = None) -> EmbeddingExport:
     """Embed the seen and/or unseen split of a trained run (``max_per_split`` draws a seeded subset for big sets).
@@ -126,7 +116,7 @@ def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *
     if unknown or not splits:
         raise ValueError(f"splits must be among 'seen', 'unseen' and 'heldout', got {list(splits)}")
     device = next(run.model.parameters()).device
-    sources = _plain_splits(run.config)
+    sources = plain_splits(run.config)
     if HELDOUT in splits and HELDOUT not in sources:
         raise ValueError("splits: this run holds no seen-class items out (config.holdout_per_class is 0)")
     rows, labels, tags, names = [], [], [], {}
@@ -155,7 +145,7 @@ def synthetic_batch(run: FitResult, *, batch_size: int | None = None, alpha: flo
     """
     config = run.config
     device = next(run.model.parameters()).device
-    train_set = _plain_splits(config)[datasets.SEEN][0]
+    train_set = plain_splits(config)[datasets.SEEN][0]
     pool = torch.arange(len(train_set))
     if classes is not None:
         pool = pool[torch.isin(train_set.targets, torch.as_tensor(list(classes), dtype=torch.long))]

@@ -16,8 +16,10 @@ from ..data.holdout import HELDOUT
 from ..evaluate.geometry import angular_gaps
 from ..evaluate.proximity import synthetic_proximity
 from ..evaluate.smoothness import boundary_smoothness, unseen_confidence
-from .export import _plain_splits, export_embeddings, synthetic_batch
-from .loop import FitResult, embed
+from .build import plain_splits
+from .embedding import embed
+from .export import export_embeddings, synthetic_batch
+from .loop import FitResult
 
 
 def synthetic_points(run: FitResult, n_points: int | None = None, *, seed: int = 0, classes=None) -> Tensor:
@@ -44,7 +46,7 @@ def synthetic_points(run: FitResult, n_points: int | None = None, *, seed: int =
 
 def _embedding_radius(run: FitResult) -> float:
     """Mean norm of the run's raw seen embeddings (a loss that does not normalise scores them at that length)."""
-    seen = _plain_splits(run.config)[datasets.SEEN][0]
+    seen = plain_splits(run.config)[datasets.SEEN][0]
     device = next(run.model.parameters()).device
     rows, _ = embed(run.model, seen, device, indices=list(range(min(len(seen), 512))))
     return float(rows.norm(dim=1).mean())

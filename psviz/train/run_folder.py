@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .checkpoint import BEST, LAST, load_checkpoint
 from .config import TrainConfig
+from .history import HISTORY
 
 try:  # POSIX: a lock the kernel drops when its process dies, however it dies
     import fcntl
@@ -16,7 +17,6 @@ except ImportError:  # pragma: no cover - Windows
 
 LOCK = ".psviz.lock"
 CONFIG = "config.yaml"
-HISTORY = "history.json"
 RUN_FILES = (CONFIG, HISTORY, LAST, BEST)
 # Keys a resumed run may change: where the folder is, which device and loader workers it uses, and how many epochs
 # it trains in all. None of them changes a step already taken.

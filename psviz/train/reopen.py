@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .checkpoint import BEST, LAST, load_checkpoint
 from .config import TrainConfig
-from .loop import FitResult, build, resolve_device
+from .build import build, resolve_device
+from .loop import FitResult
 from .run_folder import CONFIG, SETTINGS, config_differences, describe_differences
 
 

@@ -1,0 +1,145 @@
+"""The package's structure, as docs/ARCHITECTURE.md draws it: layers that import only downwards, no private names
+across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
+
+import ast
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "psviz"
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+BASE = {"checks", "files", "imagenet", "names", "paper", "registry"}
+# What each part of psviz may import from psviz (besides itself); docs/ARCHITECTURE.md draws the same.
+MAY_IMPORT = {
+    **{unit: BASE for unit in BASE},
+    "synthesis": BASE,
+    "losses": BASE | {"synthesis"},
+    "data": BASE,
+    "models": BASE,
+    "evaluate": BASE,
+    "train": BASE | {"synthesis", "losses", "data", "models", "evaluate"},
+    "viz": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train"},
+    "widgets": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
+    "reproduce": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
+    "demo": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce"},
+    "cli": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce", "demo"},
+    "__main__": {"cli"},
+}
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    return path.relative_to(PACKAGE).with_suffix("").parts
+
+
+def _unit(parts: tuple[str, ...]) -> str:
+    """The subpackage (or top-level module) a module belongs to."""
+    return parts[0]
+
+
+def _imports(path: Path):
+    """(target module parts, imported name, line) for every import of a psviz module in ``path``."""
+    parts = _parts(path)
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            target = (*base, *(node.module.split(".") if node.module else ()))
+            for alias in node.names:
+                yield target, alias.name, node.lineno
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in names:
+                if name.split(".")[0] == "psviz":
+                    yield tuple(name.split(".")[1:]), "", node.lineno
+
+
+def _resolved(target: tuple[str, ...], name: str) -> tuple[str, ...]:
+    """``from psviz.x import y`` imports module x.y when y is a module, else the name y of module x."""
+    if name and ((PACKAGE.joinpath(*target, name)).is_dir() or PACKAGE.joinpath(*target, f"{name}.py").is_file()):
+        return (*target, name)
+    return target
+
+
+def test_each_part_imports_only_the_layers_below_it():
+    wrong = []
+    for path in MODULES:
+        unit = _unit(_parts(path))
+        if unit == "__init__":
+            continue
+        for target, name, line in _imports(path):
+            other = _unit(_resolved(target, name)) if target or name else None
+            if other and other != unit and other not in MAY_IMPORT[unit]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} ({unit}) imports {other}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_private_name_crosses_a_subpackage():
+    wrong = []
+    for path in MODULES:
+        unit = _unit(_parts(path))
+        for target, name, line in _imports(path):
+            module = _resolved(target, name)
+            if module and _unit(module) != unit and any(p.startswith("_") and p != "__init__" for p in module):
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports the private module {'.'.join(module)}")
+            elif module == target and name.startswith("_") and target and _unit(target) != unit:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports the private name {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_function_is_under_60_lines():
+    long = [f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in MODULES for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 >= 60]
+    assert not long, "\n".join(long)
+
+
+def _meaningful_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, stripped text) of the lines that carry code: no blanks, comments, lone brackets or imports."""
+    keep = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        text = line.strip()
+        if text and not text.startswith(("#", "import ", "from ")) and text not in {")", "]", "}", "),", "],", "},"}:
+            keep.append((number, text))
+    return keep
+
+
+def test_no_block_of_six_lines_is_written_twice():
+    seen, repeats = defaultdict(list), []
+    for path in MODULES:
+        lines = _meaningful_lines(path)
+        for i in range(len(lines) - 5):
+            window = tuple(text for _, text in lines[i:i + 6])
+            if sum(len(t) for t in window) < 120:  # thin runs (brackets, short returns) are not logic
+                continue
+            seen[window].append(f"{path.relative_to(ROOT)}:{lines[i][0]}")
+    for places in seen.values():
+        if len(places) > 1:
+            repeats.append(" ~ ".join(places))
+    assert not repeats, "\n".join(repeats)
+
+
+HEAVY = ("faiss", "sklearn", "pandas", "scipy", "torchvision", "plotly", "matplotlib", "umap")
+
+
+def test_the_operator_imports_nothing_heavy():
+    """`import psviz; psviz.proxy_synthesis` loads torch and psviz's own small modules only (timings:
+    benchmarks/bench_import.py)."""
+    code = (f"import sys, psviz; psviz.proxy_synthesis; psviz.ProxySynthesis; "
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"imported: {done.stdout.strip()}"
+
+
+def test_lazy_names_resolve_and_unknown_ones_raise():
+    import psviz
+
+    assert psviz.proxy_synthesis is __import__("psviz.synthesis").synthesis.proxy_synthesis
+    assert psviz.train.fit and psviz.losses.create and "viz" in dir(psviz)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        psviz.nope  # noqa: B018
