@@ -69,7 +69,7 @@ def _add_demo(commands) -> None:
         description="Train Norm-SoftMax without and with Proxy Synthesis on the embedded glyphs data, at a short "
                     "budget (small CNN, 6 epochs) and in the overfitting regime psviz reproduce found on the baseline "
                     "alone; print the unseen-class metrics, the mechanism measures and one line on what PS did, and "
-                    "write the tables, the runs and the figures (HTML and PNG). About 12 minutes on 2 CPU cores.")
+                    "write the tables, the runs and the figures (HTML and PNG). About 11 minutes on 2 CPU cores.")
     demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"),
                       help="where the tables, the runs' folders and the figures go (default: %(default)s)")
     demo.add_argument("--epochs", type=int, default=None,
