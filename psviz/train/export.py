@@ -23,7 +23,9 @@ class EmbeddingExport:
     """L2-normalised embeddings [N, d] with labels, split tags ("seen"/"unseen"), and the real proxies.
 
     ``labels`` count within each split (seen label 3 and unseen label 3 are different classes); ``class_names``
-    maps each split to its names. ``proxies`` are [C, d] (or [C, K, d] for SoftTriple), normalised too.
+    maps each split to its names. ``proxies`` are [C, d] (or [C, K, d] for SoftTriple), normalised too. ``items``
+    (when known) is each row's index in its split (its parts joined, as `psviz.train.plain_splits` lists them), so a
+    row can be traced back to its image.
     """
 
     embeddings: Tensor
@@ -31,6 +33,7 @@ class EmbeddingExport:
     splits: np.ndarray
     proxies: Tensor
     class_names: dict = field(default_factory=dict)
+    items: Tensor | None = None
 
     def part(self, split: str) -> tuple[Tensor, Tensor]:
         """(embeddings, labels) of one split."""
@@ -44,12 +47,14 @@ class EmbeddingExport:
         wanted = torch.as_tensor(list(labels), dtype=torch.long)
         keep = torch.as_tensor(self.splits != split) | torch.isin(self.labels, wanted)
         return EmbeddingExport(self.embeddings[keep], self.labels[keep], self.splits[keep.numpy()], self.proxies,
-                               dict(self.class_names))
+                               dict(self.class_names), None if self.items is None else self.items[keep])
 
     def save(self, path: str | Path) -> Path:
         """Write a compressed .npz (plain arrays: it can be read without psviz)."""
         path = Path(path)
         names = {f"class_names_{k}": np.asarray(v, dtype=str) for k, v in self.class_names.items()}
+        if self.items is not None:
+            names["items"] = self.items.numpy()
         np.savez_compressed(path, embeddings=self.embeddings.numpy(), labels=self.labels.numpy(),
                             splits=self.splits.astype(str), proxies=self.proxies.numpy(), **names)
         return path
@@ -67,8 +72,9 @@ class EmbeddingExport:
             try:
                 names = {k[len("class_names_"):]: stored[k].tolist() for k in stored.files
                          if k.startswith("class_names_")}
+                items = torch.from_numpy(stored["items"]) if "items" in stored.files else None
                 return cls(torch.from_numpy(stored["embeddings"]), torch.from_numpy(stored["labels"]),
-                           stored["splits"], torch.from_numpy(stored["proxies"]), names)
+                           stored["splits"], torch.from_numpy(stored["proxies"]), names, items)
             except Exception as error:  # a damaged member (zlib.error, bad CRC), object arrays, non-numeric data
                 raise _not_an_export(path, error) from None
 
@@ -119,17 +125,21 @@ def export_embeddings(run: FitResult, splits=(datasets.SEEN, datasets.UNSEEN), *
     sources = plain_splits(run.config)
     if HELDOUT in splits and HELDOUT not in sources:
         raise ValueError("splits: this run holds no seen-class items out (config.holdout_per_class is 0)")
-    rows, labels, tags, names = [], [], [], {}
+    rows, labels, tags, items, names = [], [], [], [], {}
     for split in splits:
+        offset = 0
         for part in sources[split]:
-            e, y = embed(run.model, part, device, indices=_subset(len(part), max_per_split, seed))
+            chosen = _subset(len(part), max_per_split, seed)
+            e, y = embed(run.model, part, device, indices=chosen)
             rows.append(e)
             labels.append(y)
             tags.append(np.full(len(y), split))
+            items.append(offset + (torch.arange(len(part)) if chosen is None else torch.as_tensor(chosen)))
+            offset += len(part)
             names[split] = part.class_names
     proxies = F.normalize(run.loss.proxy_tensor().detach().float().cpu(), dim=-1)
     export = EmbeddingExport(F.normalize(torch.cat(rows), dim=-1), torch.cat(labels), np.concatenate(tags),
-                             proxies, names)
+                             proxies, names, torch.cat(items))
     if path is not None:
         export.save(path)
     return export

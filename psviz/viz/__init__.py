@@ -9,6 +9,7 @@ from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .density import synthetic_density
+from .explore import Explorer, explorer
 from .files import save_figure
 from .gap import generalisation_gap
 from .gallery import retrieval_gallery
@@ -21,6 +22,7 @@ from .synthetic import set_lambda, synthetic_embeddings
 
 __all__ = [
     "BoundaryView",
+    "Explorer",
     "MARKS",
     "UMAPCache",
     "UMAPProjection",
@@ -32,6 +34,7 @@ __all__ = [
     "confidence_landscape",
     "decision_boundaries",
     "difference_table",
+    "explorer",
     "generalisation_gap",
     "length_curves",
     "metrics_table",

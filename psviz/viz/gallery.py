@@ -63,7 +63,7 @@ def _query_indices(queries, n_items: int, seed: int) -> list[int]:
     return [int(q) for q in queries]
 
 
-def _image(item) -> np.ndarray:
+def item_pixels(item) -> np.ndarray:
     """An item's raw input as uint8 pixels, [H, W, 3]: tensors in [0, 1] ([C, H, W], [H, W] or a flat square
     vector such as the 64 pixels of digits), arrays, or PIL images."""
     if hasattr(item, "convert"):  # PIL
@@ -113,7 +113,7 @@ def retrieval_gallery(dataset, embeddings: dict, *, queries=5, k: int = 5, seed:
     k = _check_k(k, n_items)
     rows = _rows(dataset, embeddings, _query_indices(queries, n_items, seed), k)
     wanted = {i for row in rows for i in [row["query"], *row["neighbours"]]}
-    images = {i: _image(dataset.load_item(i)) for i in sorted(wanted)}
+    images = {i: item_pixels(dataset.load_item(i)) for i in sorted(wanted)}
     names = dataset.class_names
     if backend == "matplotlib":
         return _gallery_matplotlib(rows, images, names, k)
@@ -182,4 +182,4 @@ def _gallery_matplotlib(rows: list[dict], images: dict, names: list[str], k: int
     return fig
 
 
-__all__ = ["MATCH_COLOUR", "MISS_COLOUR", "retrieval_gallery"]
+__all__ = ["MATCH_COLOUR", "MISS_COLOUR", "item_pixels", "retrieval_gallery"]

@@ -24,6 +24,7 @@ _PALETTE = (
     "#F6F926", "#FF9616", "#479B55", "#EEA6FB", "#DC587D", "#D626FF", "#6E899C", "#00B5F7", "#B68E00", "#C9FBE5",
     "#FF0092", "#22FFA7", "#E3EE9E", "#86CE00", "#BC7196", "#7E7DCD", "#FC6955", "#E48F72",
 )
+PALETTE = _PALETTE  # the class colours in order (class_colour picks from it); the explorer's page uses it too
 SYNTHETIC_COLOUR = "#6E6E6E"
 LINK_COLOUR = "rgba(90, 90, 90, 0.45)"
 
@@ -89,5 +90,5 @@ def rgba(colour: str, alpha: float) -> str:
     return f"rgba({round(255 * r)}, {round(255 * g)}, {round(255 * b)}, {alpha:g})"
 
 
-__all__ = ["ARM_COLOURS", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour", "css_rgb",
+__all__ = ["ARM_COLOURS", "PALETTE", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour", "css_rgb",
            "class_colours", "rgba"]

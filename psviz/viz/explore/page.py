@@ -1,0 +1,59 @@
+"""The explorer as one standalone HTML file: the same ES module as the widget, the data inline (binary arrays and
+the sprite sheet as base64), and a few lines that stand in for the Jupyter model. Opens offline, without a kernel."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Sizes the page was measured at (benchmarks/bench_explorer.py): above this the file is slow to open.
+SIZE_LIMIT_MB = 30
+
+# Stands in for the anywidget model: get/set/on/save_changes over a plain object, arrays decoded to DataViews.
+BOOTSTRAP = """
+const raw = JSON.parse(document.getElementById("psviz-explorer-data").textContent);
+const decode = (text) => { const s = atob(text); const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return new DataView(out.buffer); };
+const data = { meta: raw.meta, arrays: Object.fromEntries(Object.entries(raw.arrays).map(([k, v]) => [k, decode(v)])),
+               sprite: raw.sprite ? decode(raw.sprite) : null };
+const state = { data, selection: [], focus: "", clicked: -1 };
+const handlers = {};
+const model = {
+  get: (key) => state[key],
+  set: (key, value) => { state[key] = value; (handlers[`change:${key}`] || []).forEach((f) => f()); },
+  on: (event, f) => { (handlers[event] = handlers[event] || []).push(f); },
+  save_changes: () => {},
+};
+const host = document.getElementById("psviz-explorer");
+render({ model, el: host });
+host.dataset.opened = String(performance.now());
+"""
+
+
+def module_source() -> str:
+    return (HERE / "explorer.js").read_text()
+
+
+def style_source() -> str:
+    return (HERE / "explorer.css").read_text()
+
+
+def standalone_html(payload: dict, title: str) -> str:
+    """One HTML document holding everything: style, module, data."""
+    data = {"meta": payload["meta"],
+            "arrays": {k: base64.b64encode(v).decode("ascii") for k, v in payload["arrays"].items()},
+            "sprite": base64.b64encode(payload["sprite"]).decode("ascii") if payload["sprite"] else None}
+    # "</" cannot end the script element early once escaped; JSON reads "<\/" as "</"
+    text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    script = module_source().replace("export default { render };", "")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title>\n<style>body {{ margin: 12px; }}\n{style_source()}</style></head>\n"
+            f"<body><div id=\"psviz-explorer\"></div>\n"
+            f"<script type=\"application/json\" id=\"psviz-explorer-data\">{text}</script>\n"
+            f"<script type=\"module\">\n{script}\n{BOOTSTRAP}</script>\n</body></html>\n")
+
+
+__all__ = ["SIZE_LIMIT_MB", "module_source", "standalone_html", "style_source"]

@@ -1,0 +1,107 @@
+"""What the explorer is given: the items, each run's 2-D map and K nearest neighbours, overlays and thumbnails.
+
+Everything here is plain numpy, so the data can be tested without a browser; `payload` packs it for the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ... import data as datasets
+from ...evaluate import nearest_neighbours
+from ..style import PALETTE, SYNTHETIC_COLOUR, class_colours
+
+SPLITS = (datasets.SEEN, datasets.UNSEEN)
+LAYERS = {"seen": "seen items", "unseen": "unseen items", "proxies": "proxies",
+          "synthetic": "one PS batch's synthetic points and proxies"}
+OVERLAY_KEYS = {"proxies": "proxies", "synthetic": "synthetic", "synthetic_proxies": "synthetic"}
+
+
+@dataclass
+class ExplorerData:
+    """The items of the maps, in one order shared by every run: ``labels`` within ``splits``, ``items`` (the index of
+    each item in its split, for its image), each run's 2-D ``maps`` [N, 2] and overlays, and each run's ``neighbours``
+    [N, K] (indices into the items, the nearest first) with cosine ``similarities``, searched among the items of the
+    same split in the full embedding. ``sprite`` is a PNG of every item's thumbnail, ``thumb_cols`` to a row."""
+
+    runs: list
+    labels: np.ndarray
+    splits: np.ndarray
+    items: np.ndarray
+    class_names: dict
+    maps: dict
+    neighbours: dict
+    similarities: dict
+    overlays: dict = field(default_factory=dict)
+    overlay_labels: dict = field(default_factory=dict)
+    sprite: bytes | None = None
+    thumb_size: int = 0
+    thumb_cols: int = 0
+    projection: str = "UMAP"
+    title: str = ""
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_of(self, index: int) -> str:
+        split = str(self.splits[index])
+        names = self.class_names.get(split, [])
+        label = int(self.labels[index])
+        return names[label] if label < len(names) else f"class {label}"
+
+
+def check_same_items(exports: dict) -> None:
+    """The maps are linked item by item, so every export must hold the same rows in the same order."""
+    first_name, first = next(iter(exports.items()))
+    for name, export in exports.items():
+        same = (export.embeddings.shape[0] == first.embeddings.shape[0]
+                and torch.equal(export.labels, first.labels) and np.array_equal(export.splits, first.splits))
+        if same and first.items is not None and export.items is not None:
+            same = torch.equal(export.items, first.items)
+        if not same:
+            raise ValueError(f"the exports must hold the same items in the same order to be linked; {name!r} differs "
+                             f"from {first_name!r} (export both with the same max_per_split and seed)")
+
+
+def split_neighbours(embeddings: torch.Tensor, splits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's ``k`` nearest neighbours among the other items of its own split (cosine, the full embedding), as
+    indices into all the items: retrieval is evaluated within a split, and seen label 3 is not unseen label 3."""
+    n = len(splits)
+    index, similarity = np.full((n, k), -1, np.int64), np.zeros((n, k), np.float32)
+    for split in np.unique(splits):
+        rows = np.flatnonzero(splits == split)
+        if len(rows) <= k:
+            raise ValueError(f"k={k} neighbours need more than {k} {split} items; the explorer has {len(rows)}")
+        sims, found = nearest_neighbours(embeddings[torch.as_tensor(rows)], k)
+        index[rows], similarity[rows] = rows[found], sims
+    return index, similarity
+
+
+def payload(data: ExplorerData) -> dict:
+    """The page's model: ``meta`` (JSON) and ``arrays`` (raw little-endian bytes), plus the ``sprite`` PNG."""
+    split_codes = {split: i for i, split in enumerate(SPLITS)}
+    arrays = {"label": data.labels.astype("<i4").tobytes(),
+              "split": np.array([split_codes[str(s)] for s in data.splits], np.uint8).tobytes()}
+    proxy_colours = []
+    for r, name in enumerate(data.runs):
+        arrays[f"xy_{r}"] = np.asarray(data.maps[name], "<f4").tobytes()
+        arrays[f"nn_{r}"] = np.asarray(data.neighbours[name], "<i4").tobytes()
+        arrays[f"sim_{r}"] = np.asarray(data.similarities[name], "<f4").tobytes()
+        for key, values in data.overlays.get(name, {}).items():
+            arrays[f"layer_{r}_{key}"] = np.asarray(values, "<f4").tobytes()
+        proxy_colours.append(class_colours(data.overlay_labels.get(name, {}).get("proxies", [])))
+    present = {OVERLAY_KEYS[key] for overlays in data.overlays.values() for key in overlays}
+    layers = [[key, label] for key, label in LAYERS.items()
+              if key in present or key in set(map(str, data.splits))]
+    meta = {"title": data.title, "runs": list(data.runs), "n": len(data), "k": int(data.neighbours[data.runs[0]].shape[1]),
+            "splits": list(SPLITS), "class_names": {k: list(v) for k, v in data.class_names.items()},
+            "palette": list(PALETTE), "synthetic_colour": SYNTHETIC_COLOUR, "proxy_colours": proxy_colours,
+            "layers": layers, "projection": data.projection,
+            "thumb": {"size": data.thumb_size, "cols": data.thumb_cols} if data.sprite else None}
+    return {"meta": meta, "arrays": arrays, "sprite": data.sprite}
+
+
+__all__ = ["ExplorerData", "LAYERS", "check_same_items", "payload", "split_neighbours"]
