@@ -69,7 +69,8 @@ def _add_demo(commands) -> None:
         description="Train Norm-SoftMax without and with Proxy Synthesis on the embedded glyphs data, at a short "
                     "budget (small CNN, 6 epochs) and in the overfitting regime psviz reproduce found on the baseline "
                     "alone; print the unseen-class metrics, the mechanism measures and one line on what PS did, and "
-                    "write the tables, the runs and the figures (HTML and PNG). About 11 minutes on 2 CPU cores.")
+                    "write the tables, the runs and the figures (HTML and PNG), and explorer.html, an embedding explorer "
+                    "that opens offline. About 12 minutes on 2 CPU cores.")
     demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"),
                       help="where the tables, the runs' folders and the figures go (default: %(default)s)")
     demo.add_argument("--epochs", type=int, default=None,
@@ -83,6 +84,9 @@ def _add_demo(commands) -> None:
     demo.add_argument("--no-figures", action="store_true", help="only the table, no HTML/PNG figures")
     demo.add_argument("--umap-points", type=int, default=2000,
                       help="items per split in the UMAP figures, for data with few classes (default: %(default)s)")
+    demo.add_argument("--explorer-classes", type=int, default=None,
+                      help="classes a split in explorer.html, with all their images; 0 writes no explorer (default: "
+                           "the demo's 150)")
 
 
 def _add_reproduce(commands) -> None:
@@ -193,7 +197,7 @@ def _demo(args) -> int:
 
     demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress,
              figures=not args.no_figures, umap_points=args.umap_points, regime=not args.no_regime,
-             regime_epochs=args.regime_epochs)
+             regime_epochs=args.regime_epochs, explorer_classes=args.explorer_classes)
     return 0
 
 

@@ -38,6 +38,7 @@ def regime_candidate():
     return next(c for c in GLYPHS_CANDIDATES if c.name == REGIME)
 
 
+EXPLORER_CLASSES = 150  # characters a split in explorer.html, with all their images (UMAP of ~3,400 items a run)
 REGIME_EVAL_EVERY = 8  # half as many evaluations as the sweep's: the same training, a minute less on 2 cores
 
 
@@ -98,21 +99,29 @@ def _train_pair(configs: dict, progress: bool) -> dict:
 
 
 def write_figures(runs: dict, output_dir: Path, seed: int = 0, umap_points: int = 2000,
-                  measures: dict | None = None) -> list[Path]:
-    """The report's figures for a glyphs pair; decision regions and landscapes come from a toy pair."""
+                  measures: dict | None = None, explorer_classes: int | None = None) -> list[Path]:
+    """The report's figures for a glyphs pair (decision regions and landscapes come from a toy pair), and the
+    embedding explorer of ``explorer_classes`` classes a split (default `EXPLORER_CLASSES`; 0: none)."""
+    from .viz.explore import explorer
     from .viz.report import write_report
 
     print("\ndrawing figures (decision regions and confidence landscapes: two toy runs, a few seconds)…", flush=True)
     toy = {name: fit(preset("toy", ps=ps, seed=seed), progress=False) for name, ps in ARMS}
     written = write_report(runs, output_dir, boundary_runs=toy, umap_points=umap_points, seed=seed,
                            measures=measures)
-    print("wrote " + ", ".join(p.name for p in written if p.suffix == ".html") + f" (and .png) in {output_dir}")
+    print(f"wrote {', '.join(p.name for p in written if p.suffix == '.html')} (and .png) in {output_dir}")
+    classes = EXPLORER_CLASSES if explorer_classes is None else explorer_classes
+    if classes == 0:
+        return written
+    print(f"building the embedding explorer ({classes} seen and {classes} unseen classes)…", flush=True)
+    written.append(explorer(runs, max_classes=classes, seed=seed).save(output_dir / "explorer.html"))
+    print(f"wrote {written[-1]}: open it in a browser (offline) to hover, select and search the two runs' maps")
     return written
 
 
 def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
         progress: bool = True, figures: bool = True, umap_points: int = 2000, regime: bool = True,
-        regime_epochs: int | None = None, **changes) -> list[dict]:
+        regime_epochs: int | None = None, explorer_classes: int | None = None, **changes) -> list[dict]:
     """Train both budgets, print and write the comparison (table.csv, table.md, summary.json) and the figures."""
     output_dir = Path(output_dir)
     short_name = f"short budget ({DEMO_EPOCHS if epochs is None else epochs} epochs, small CNN)"
@@ -148,6 +157,6 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
     print(f"\nwrote {output_dir / 'table.csv'}, {output_dir / 'table.md'} and the runs' folders")
     if figures:
         started = time.perf_counter()
-        write_figures(runs, output_dir, seed, umap_points, measures)
+        write_figures(runs, output_dir, seed, umap_points, measures, explorer_classes)
         print(f"  figures done in {time.perf_counter() - started:.0f} s; open the .html files in a browser")
     return rows

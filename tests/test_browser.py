@@ -21,7 +21,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from explorer_driver import box_around, box_select, click_neighbours, hover, lone_item, screen_positions
 
 pytestmark = pytest.mark.browser
 
@@ -380,8 +383,39 @@ def _cache_hit_after_alpha_returns(page) -> None:
     html.filter(has_text="from the cache").first.wait_for(timeout=120_000)  # a redraw of every tab
 
 
-@pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "03_seen_vs_unseen.ipynb",
-                                  "05_full_models_on_gpu.ipynb"])
+def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, lab, artifacts):
+    """The explorer widget in JupyterLab: a thumbnail on hover, a box's items in the grid, the neighbours on a click,
+    and the selection read back in Python by re-running the cell that prints it."""
+    name = "03_seen_vs_unseen.ipynb"
+    page = _open(browser, lab, name)
+    try:
+        _run_all(page)
+        widget = page.locator(NOTEBOOK).locator(".psviz-explorer[data-ready='1']")
+        widget.wait_for(timeout=60_000)
+        widget.locator(".psx-maps").scroll_into_view_if_needed()
+        box = widget.locator(".psx-maps").bounding_box()
+        positions = screen_positions(page)
+        item = lone_item(positions - [box["x"], box["y"]], (box["width"] / 2, box["height"]))
+        at = positions[item]
+        hover(page, item, at)
+        shown, expected, _ = box_select(page, *box_around(positions, np.median(positions, axis=0), 40), positions)
+        assert len(expected) >= 40 and shown == expected
+        neighbours = click_neighbours(page, item, at)
+        assert set(neighbours) == {"baseline", "with PS"} and all(len(v) == 8 for v in neighbours.values())
+        widget.screenshot(path=artifacts / "notebook03_explorer.png")
+        cell = page.locator(NOTEBOOK).locator(".jp-CodeCell", has_text="images selected").first
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Control+Enter")  # run this cell again: the selection made above, read in Python
+        cell.locator(".jp-OutputArea-output", has_text=f"{len(expected)} images selected").wait_for(timeout=60_000)
+        assert _visual_check(page, artifacts, name) == []
+        assert _errors_shown(page) == []
+        assert _saved_errors(page, lab, name) == []
+    finally:
+        page.screenshot(path=artifacts / "03_seen_vs_unseen_final.png")
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "05_full_models_on_gpu.ipynb"])
 def test_notebook_reads_right_in_the_browser(browser, lab, artifacts, name):
     page = _open(browser, lab, name)
     try:

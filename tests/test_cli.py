@@ -66,7 +66,7 @@ def test_demo_comparison_table_and_summary_line():
 
 def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
     assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--regime-epochs", "2", "--no-progress",
-                 "--umap-points", "300"]) == 0
+                 "--umap-points", "300", "--explorer-classes", "12"]) == 0
     out = capsys.readouterr().out
     assert "short budget" in out and "overfitting regime" in out and "mechanism measures" in out
     assert out.count("Proxy Synthesis ") >= 2  # one verdict line per budget
@@ -85,3 +85,5 @@ def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
         assert (tmp_path / f"{name}.html").stat().st_size > 1000 and (tmp_path / f"{name}.png").is_file()
         assert f"{name}.html" in out
     assert (tmp_path / "plotly.min.js").is_file()  # shared by the HTML files, so they open offline
+    explorer = (tmp_path / "explorer.html").read_text()
+    assert '"runs":["baseline","with PS"]' in explorer and "explorer.html" in out

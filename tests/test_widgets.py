@@ -7,6 +7,7 @@ import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 
 from psviz.widgets import AblationGrid, ProxySynthesisPanel, RunCache, panel_config, run_key
+from psviz.train import plain_splits
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -40,6 +41,22 @@ def test_train_button_draws_every_linked_figure(panel):
     assert "R@1" in panel.status.value and not panel.train_button.disabled
     assert set(panel.runs) == {"baseline", "with PS"}
     assert panel.runs["with PS"].config.ps and not panel.runs["baseline"].config.ps
+
+
+def test_explore_opens_the_explorer_of_the_current_runs_and_a_retrain_closes_it():
+    panel = ProxySynthesisPanel("digits", epochs=1, umap=False)
+    assert panel.explore_button.disabled  # nothing to explore before Train
+    panel.train_button.click()
+    panel.explore_button.click()
+    assert panel.errors.last is None, panel.errors.widget.value
+    explorer = panel.explorer_box.children[0]
+    assert explorer is panel.explorer and explorer.explorer_data.runs == ["baseline", "with PS"]
+    assert explorer.explorer_data.projection == "PCA" and explorer.explorer_data.sprite is not None
+    n_items = sum(len(part) for split in ("seen", "unseen") for part in plain_splits(panel.runs["with PS"].config)[split])
+    assert len(explorer.explorer_data) == n_items
+    panel.seed.value = 1
+    panel.train_button.click()
+    assert panel.explorer_box.children == ()  # the explorer of the earlier runs is gone
 
 
 def test_lambda_slider_moves_synthetic_points_without_training(panel):

@@ -11,6 +11,7 @@ from ..names import ARMS, WITH_PS
 from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
 from ..viz.boundaries import decision_boundaries
 from ..viz.curves import recall_at_k
+from ..viz.explore import explorer
 from ..viz.seen_unseen import umap_seen_unseen
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox
@@ -49,7 +50,8 @@ class ProxySynthesisPanel:
 
     Train fits the baseline and the PS run (both cached: going back to settings already trained is instant) and
     redraws the synthetic batch, the decision regions (2-D/3-D embeddings), the UMAP of seen vs unseen classes
-    and Recall@K. The λ slider moves the synthetic points without retraining. Errors show in the panel.
+    and Recall@K. The λ slider moves the synthetic points without retraining; Explore opens the embedding explorer
+    of the current runs under the tabs. Errors show in the panel.
     Everything is reachable from Python (``panel.alpha.value = 1.0; panel.train()``) for scripts and tests.
     """
 
@@ -70,6 +72,10 @@ class ProxySynthesisPanel:
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=style,
                                            layout=widgets.Layout(width="160px"))
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
+        self.explore_button = widgets.Button(description="Explore", icon="search", disabled=True,
+                                             tooltip="open the embedding explorer for the current runs")
+        self.explorer_box = widgets.VBox([])
+        self.explorer = None
         self.status = widgets.HTML(value="Press <b>Train</b> to fit a baseline and a PS run.")
         self.errors = ErrorBox()
         self.slots = {name: FigureSlot(placeholder("not trained yet")) for name in FIGURES}
@@ -77,6 +83,7 @@ class ProxySynthesisPanel:
         self.batch = None
         self._names = None
         self.train_button.on_click(lambda _: self.errors.guard(self.train))
+        self.explore_button.on_click(lambda _: self.errors.guard(self.open_explorer))
         self.lam.observe(lambda change: self.errors.guard(self.move_lambda, change["new"]), names="value")
         for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed):
             control.observe(lambda _: self.errors.guard(self._show_if_cached), names="value")
@@ -91,9 +98,9 @@ class ProxySynthesisPanel:
             tabs.set_title(i, title)
         self.tabs = tabs
         self.widget = widgets.VBox([
-            widgets.HBox([self.dataset, self.loss, self.seed, self.train_button]),
+            widgets.HBox([self.dataset, self.loss, self.seed, self.train_button, self.explore_button]),
             widgets.HBox([self.alpha, self.mu, self.lam]),
-            self.status, self.errors.widget, tabs,
+            self.status, self.errors.widget, tabs, self.explorer_box,
         ])
 
     def _ipython_display_(self):
@@ -170,6 +177,8 @@ class ProxySynthesisPanel:
     def redraw(self, runs: dict[str, FitResult]) -> None:
         """Draw all four figures for a baseline and a PS run."""
         self.runs = runs
+        self.explore_button.disabled = False
+        self.explorer_box.children = ()  # an explorer of earlier runs would mislead
         ps_run = runs[WITH_PS]
         config = ps_run.config
         self._names = build_datasets(config)[0].class_names
@@ -188,6 +197,16 @@ class ProxySynthesisPanel:
             exports = {name: export_embeddings(run, max_per_split=1500) for name, run in runs.items()}
             self.slots["umap"].show(umap_seen_unseen(exports, synthetic={WITH_PS: self.batch}))
         self.slots["recall"].show(recall_at_k(runs, splits=("unseen",)))
+
+    def open_explorer(self):
+        """Show the embedding explorer (`psviz.viz.explorer`) of the current runs under the tabs, and return it."""
+        if not self.runs:
+            raise ValueError("train first: the explorer shows the current runs")
+        self.status.value = "building the explorer…"
+        self.explorer = explorer(self.runs, projection="umap" if self.show_umap else "pca", seed=int(self.seed.value))
+        self.explorer_box.children = (self.explorer,)
+        self.status.value = self._summary(self.runs, 0.0).rsplit(" (", 1)[0] + " · explorer below"
+        return self.explorer
 
     def move_lambda(self, lam: float) -> None:
         """Move the synthetic points to ``lam`` (no retraining)."""
