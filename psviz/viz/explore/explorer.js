@@ -369,7 +369,8 @@ class Explorer {
         this.ring(ctx, map, q, "#111", 8, 2.5);
       }
       if (this.hovered >= 0) this.ring(ctx, map, this.hovered, "#111", 9, 3);
-      if (path && path.map === map) this.drawPath(ctx, path);
+      const shown = path || (this.selection && this.selection.length ? this.lastPath : null);
+      if (shown && shown.map === map) this.drawPath(ctx, shown);  // the box or lasso stays until the selection goes
     }
   }
 
@@ -422,6 +423,7 @@ class Explorer {
       if (this.mode === "pan") {
         this.view.dx = drag.view.dx + at[0] - drag.start[0];
         this.view.dy = drag.view.dy + at[1] - drag.start[1];
+        this.lastPath = null;  // drawn in screen coordinates: it would no longer fit the moved view
         this.draw();
       } else {
         drag.points.push(at);
@@ -449,6 +451,7 @@ class Explorer {
       this.view.dx += (x - cx) * (1 - factor);
       this.view.dy += (y - cy) * (1 - factor);
       this.view.scale *= factor;
+      this.lastPath = null;
       this.draw();
     }, { passive: false });
   }
@@ -509,10 +512,13 @@ class Explorer {
       for (let i = 0; i < this.n; i++) if (this.itemShown(i) && inside(points, s[2 * i], s[2 * i + 1])) chosen.push(i);
     }
     this.applySelection(chosen, true);
+    this.lastPath = { map, kind, points };
+    this.drawOverlays();
   }
 
   applySelection(items, fromBrowser) {
     items = Array.from(items || []).filter((i) => i >= 0 && i < this.n);
+    this.lastPath = null;  // a selection from Python (or a reset) has no outline
     this.selection = items;
     if (fromBrowser) {
       this.model.set("selection", items);
