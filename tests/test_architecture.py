@@ -22,6 +22,7 @@ MAY_IMPORT = {
     "data": BASE,
     "models": BASE,
     "evaluate": BASE,
+    "integrations": BASE | {"synthesis", "losses"},
     "train": BASE | {"synthesis", "losses", "data", "models", "evaluate"},
     "viz": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train"},
     "widgets": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},

@@ -415,7 +415,8 @@ def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, l
         page.close()
 
 
-@pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "05_full_models_on_gpu.ipynb"])
+@pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "05_full_models_on_gpu.ipynb",
+                                  "06_proxy_synthesis_with_pml.ipynb"])
 def test_notebook_reads_right_in_the_browser(browser, lab, artifacts, name):
     page = _open(browser, lab, name)
     try:

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = ["01_what_proxy_synthesis_does", "02_decision_boundaries", "03_seen_vs_unseen", "04_ablation_alpha_mu",
-            "05_full_models_on_gpu"]
+            "05_full_models_on_gpu", "06_proxy_synthesis_with_pml"]
 
 
 def _ids(path: Path) -> str:
