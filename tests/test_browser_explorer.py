@@ -52,6 +52,30 @@ def test_hover_box_and_click_in_the_offline_file(page):
     assert errors == []
 
 
+def test_a_lasso_selects_the_items_inside_its_outline(page):
+    from matplotlib.path import Path as Outline
+
+    page, explorer, errors = page
+    positions = screen_positions(page)
+    cx, cy = np.median(positions, axis=0)
+    corners = [(cx - 90, cy - 60), (cx + 80, cy - 40), (cx + 10, cy + 90)]
+    page.locator(".psx-button", has_text="Lasso").click()
+    page.mouse.move(*corners[0])
+    page.mouse.down()
+    for corner in corners[1:] + corners[:1]:  # straight strokes, back to the start: the outline is the triangle
+        page.mouse.move(*corner, steps=8)
+    page.mouse.up()
+    expected = set(np.flatnonzero(Outline(corners).contains_points(positions)).tolist())
+    page.wait_for_function("(n) => document.querySelector('.psx-selection').dataset.count === String(n)",
+                           arg=len(expected))
+    shown = page.evaluate("() => Array.from(document.querySelectorAll('.psx-grid .psx-thumb'))"
+                          ".map(t => Number(t.dataset.item))")
+    assert len(expected) > 20 and set(shown) == expected
+    page.locator(".psx-button", has_text="Box select").click()
+    page.locator(".psx-button", has_text="Reset").click()
+    assert errors == []
+
+
 def test_the_class_filter_keeps_a_class_and_its_neighbours(page):
     page, explorer, errors = page
     data = explorer.explorer_data
