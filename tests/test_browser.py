@@ -12,6 +12,7 @@ the system browser). Without chromium the test skips, unless PSVIZ_REQUIRE_BROWS
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -392,6 +393,11 @@ def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, l
         _run_all(page)
         widget = page.locator(NOTEBOOK).locator(".psviz-explorer[data-ready='1']")
         widget.wait_for(timeout=60_000)
+        # a later cell set explorer.clicked from Python: the widget shows that query's neighbours
+        printed = page.locator(NOTEBOOK).locator(".jp-OutputArea-output", has_text="query: image").first.inner_text()
+        query = re.search(r"query: image (\d+)", printed).group(1)
+        heading = widget.locator(".psx-neighbours .psx-heading").inner_text()
+        assert heading.startswith(f"Nearest 8 neighbours of item {query} "), heading
         widget.locator(".psx-maps").scroll_into_view_if_needed()
         box = widget.locator(".psx-maps").bounding_box()
         positions = screen_positions(page)
