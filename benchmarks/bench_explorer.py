@@ -23,8 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from explorer_driver import box_around, box_select, hover, screen_positions  # noqa: E402
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+from test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser tests' Chromium and flags)
 
 
 def runs_for(paths, folder: Path) -> dict:
@@ -57,7 +56,7 @@ def measure(path: Path, repeats: int) -> dict:
 
     out = {"open": [], "hover": [], "select": [], "selected": []}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for _ in range(3):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             started = time.perf_counter()

@@ -148,7 +148,8 @@ def with_proxy_synthesis(loss, alpha: float = 0.4, mu: float = 1.0):
     layout = layout_of(loss)
     if isinstance(loss, ProxySynthesisMixin):
         raise ValueError("this loss has Proxy Synthesis already")
-    wrapped = wrapped_class(type(loss)).__new__(wrapped_class(type(loss)))
+    cls = wrapped_class(type(loss))
+    wrapped = cls.__new__(cls)
     for key, value in loss.__dict__.items():
         wrapped.__dict__[key] = type(value)(value) if isinstance(value, (dict, list)) else value
     nn.Module.__setattr__(wrapped, "proxy_synthesis", ProxySynthesis(alpha, mu))

@@ -187,6 +187,12 @@ def _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed) -> dict:
     return layout
 
 
+def align_to_first(projections: dict) -> dict:
+    """Every projection of ``projections`` (name -> UMAPProjection) turned onto the first with `align`."""
+    first = next(iter(projections.values()))
+    return {name: (p if p is first else align(first, p)) for name, p in projections.items()}
+
+
 def align(reference: UMAPProjection, other: UMAPProjection) -> UMAPProjection:
     """Rotate/reflect and shift ``other`` onto ``reference`` (same rows in the same order), so side-by-side maps
     of two runs can be compared point for point; UMAP's orientation is otherwise arbitrary."""
@@ -315,8 +321,7 @@ def umap_seen_unseen(exports, *, fit_on: str = "seen", overlay=("proxies",), syn
             n_neighbors=n_neighbors,
             min_dist=min_dist, seed=seed, cache=cache)
     if align_maps:
-        first = next(iter(projections.values()))
-        projections = {k: (v if v is first else align(first, v)) for k, v in projections.items()}
+        projections = align_to_first(projections)
     every = np.concatenate([np.concatenate([p.points, *p.extras.values()]) for p in projections.values()])
     pad = 0.04 * (every.max(0) - every.min(0))
     ranges = [(every.min(0)[i] - pad[i], every.max(0)[i] + pad[i]) for i in range(2)]
@@ -326,4 +331,4 @@ def umap_seen_unseen(exports, *, fit_on: str = "seen", overlay=("proxies",), syn
                                                                                           ranges)
 
 
-__all__ = ["UMAPCache", "UMAPProjection", "UMAP_CACHE", "align", "umap_project", "umap_seen_unseen"]
+__all__ = ["UMAPCache", "UMAPProjection", "UMAP_CACHE", "align", "align_to_first", "umap_project", "umap_seen_unseen"]

@@ -202,10 +202,14 @@ class ProxySynthesisPanel:
         """Show the embedding explorer (`psviz.viz.explorer`) of the current runs under the tabs, and return it."""
         if not self.runs:
             raise ValueError("train first: the explorer shows the current runs")
+        summary = self.status.value
         self.status.value = "building the explorer…"
-        self.explorer = explorer(self.runs, projection="umap" if self.show_umap else "pca", seed=int(self.seed.value))
+        try:
+            self.explorer = explorer(self.runs, projection="umap" if self.show_umap else "pca",
+                                     seed=int(self.seed.value))
+        finally:
+            self.status.value = summary  # the runs' scores stay in view; the explorer shows under the tabs
         self.explorer_box.children = (self.explorer,)
-        self.status.value = self._summary(self.runs, 0.0).rsplit(" (", 1)[0] + " · explorer below"
         return self.explorer
 
     def move_lambda(self, lam: float) -> None:

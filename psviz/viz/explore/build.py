@@ -8,7 +8,8 @@ from ...checks import check_int
 from ...synthesis import SynthesisResult
 from ...train import FitResult, export_embeddings, plain_splits, synthetic_batch
 from ...train.export import EmbeddingExport
-from .maps import LABELS, aligned_maps, project, seen_classes
+from ..seen_unseen import align_to_first
+from .maps import LABELS, project, seen_classes
 from .payload import LAYERS, ExplorerData, check_same_items, split_neighbours
 from ..gallery import item_pixels
 from .thumbnails import sprite_sheet, split_pixels
@@ -111,11 +112,11 @@ def explorer_data(runs, *, projection: str = "umap", layers=tuple(LAYERS), k: in
         raise ValueError(f"layers must be among {', '.join(LAYERS)}, got {sorted(unknown)}")
     exports = exports_of(runs, max_classes, seed)
     check_same_items(exports)
-    shown = seen_classes(next(iter(exports.values()))).tolist() if max_classes is not None else None
-    synthetic = synthetic_of(runs, synthetic, seed, shown)
-    maps = aligned_maps({name: project(export, projection, layers, synthetic.get(name), seed)
-                         for name, export in exports.items()})
     first = next(iter(exports.values()))
+    shown = seen_classes(first).tolist() if max_classes is not None else None
+    synthetic = synthetic_of(runs, synthetic, seed, shown)
+    maps = align_to_first({name: project(export, projection, layers, synthetic.get(name), seed)
+                           for name, export in exports.items()})
     splits = np.asarray(first.splits).astype(str)
     found = {name: split_neighbours(export.embeddings, splits, k) for name, export in exports.items()}
     pixels = thumbnails_of(runs, first, images, thumb_size, thumbnails)

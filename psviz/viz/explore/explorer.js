@@ -147,6 +147,7 @@ class Explorer {
     this.tooltip = element("div", "psx-tooltip", this.el);
     this.tooltip.style.display = "none";
     this.setMode("box");
+    if (this.resizeObserver) this.resizeObserver.disconnect();  // a rebuild (new data) replaces the old one
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(maps);
     this.resize();

@@ -11,7 +11,7 @@ from ... import data as datasets
 from ...synthesis import SynthesisResult
 from ...train.export import EmbeddingExport
 from .._space import Space
-from ..seen_unseen import UMAP_CACHE, UMAPProjection, align, umap_project
+from ..seen_unseen import UMAP_CACHE, UMAPProjection, umap_project
 
 PROJECTIONS = ("umap", "pca", "tsne")
 LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
@@ -76,10 +76,4 @@ def tsne(rows: np.ndarray, seed: int) -> np.ndarray:
     return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(rows).astype(np.float32)
 
 
-def aligned_maps(projections: dict) -> dict:
-    """Every map rotated (or reflected) and shifted onto the first, fitted on the items they share."""
-    first = next(iter(projections.values()))
-    return {name: (p if p is first else align(first, p)) for name, p in projections.items()}
-
-
-__all__ = ["PROJECTIONS", "aligned_maps", "project"]
+__all__ = ["PROJECTIONS", "project", "seen_classes"]

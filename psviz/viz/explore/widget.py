@@ -28,24 +28,31 @@ class Explorer(anywidget.AnyWidget):
     def __init__(self, explorer_data: ExplorerData, **kwargs):
         super().__init__(data=payload(explorer_data), **kwargs)
         self.explorer_data = explorer_data
+        self._table = None  # the items table, built on first use (the data do not change)
+
+    def _item_table(self):
+        if self._table is None:
+            import pandas as pd
+
+            d = self.explorer_data
+            table = pd.DataFrame({"split": d.splits.astype(str), "label": d.labels,
+                                  "class": [d.class_of(i) for i in range(len(d))], "split_index": d.items})
+            for name in d.runs:
+                table[f"{name} x"], table[f"{name} y"] = d.maps[name][:, 0], d.maps[name][:, 1]
+            table.index.name = "item"
+            self._table = table
+        return self._table
 
     @property
     def items(self):
-        """Every item as a row (pandas DataFrame): split, label, class, its index in the split, each run's x and y."""
-        import pandas as pd
-
-        d = self.explorer_data
-        table = pd.DataFrame({"split": d.splits.astype(str), "label": d.labels, "class": [d.class_of(i) for i in
-                              range(len(d))], "split_index": d.items})
-        for name in d.runs:
-            table[f"{name} x"], table[f"{name} y"] = d.maps[name][:, 0], d.maps[name][:, 1]
-        table.index.name = "item"
-        return table
+        """Every item as a row (a pandas DataFrame, a copy): split, label, class, its index in the split, and each
+        run's x and y."""
+        return self._item_table().copy()
 
     @property
     def selected(self):
         """The selected items' rows of `items` (empty when nothing is selected)."""
-        return self.items.iloc[np.asarray(self.selection, dtype=np.int64)]
+        return self._item_table().iloc[np.asarray(self.selection, dtype=np.int64)]
 
     def select_class(self, name: str, split: str = "unseen") -> None:
         """Show one class (by name) and its nearest neighbours, as the page's filter does."""
