@@ -87,6 +87,9 @@ def _add_demo(commands) -> None:
     demo.add_argument("--explorer-classes", type=int, default=None,
                       help="classes a split in explorer.html, with all their images; 0 writes no explorer (default: "
                            "the demo's 150)")
+    demo.add_argument("--workers", type=int, default=2,
+                      help="processes that train: 2 trains the baseline and PS side by side, 1 one after the other in "
+                           "this process; the results are the same (default: %(default)s)")
 
 
 def _add_reproduce(commands) -> None:
@@ -197,7 +200,7 @@ def _demo(args) -> int:
 
     demo.run(output_dir=args.output_dir, epochs=args.epochs, seed=args.seed, progress=not args.no_progress,
              figures=not args.no_figures, umap_points=args.umap_points, regime=not args.no_regime,
-             regime_epochs=args.regime_epochs, explorer_classes=args.explorer_classes)
+             regime_epochs=args.regime_epochs, explorer_classes=args.explorer_classes, workers=args.workers)
     return 0
 
 

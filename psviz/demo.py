@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 from .names import ARMS, BASELINE, PERCENT_MEASURES, RUN_METRICS, WITH_PS, arm_of, folder_name
-from .train import fit, mechanism_measures, preset
+from .train import fit, fit_in_workers, mechanism_measures, preset
 from .train.mechanism import MEASURE_NAMES
 
 DEMO_EPOCHS = 6  # about 80 s a run on 2 CPU cores
+DEMO_WORKERS = 2  # the two arms train side by side, each in its own process
 # The glyphs candidate `psviz reproduce` chose by the baseline-only rule (tests check the stored sweep agrees).
 REGIME = "higher-lr-longer"
 RESULTS_NOTE = "one seed; docs/RESULTS.md has this setting over five seeds, with 95% intervals"
@@ -25,10 +26,11 @@ RESULTS_NOTE = "one seed; docs/RESULTS.md has this setting over five seeds, with
 
 def demo_config(ps: bool, output_dir: Path, epochs: int | None = None, seed: int = 0, **changes):
     """The short budget: the glyphs preset (small CNN, 64-d, Norm-SoftMax), identical with and without PS,
-    evaluated three times (for the training curves)."""
+    evaluated three times (for the training curves) unless ``changes`` say otherwise."""
     epochs = DEMO_EPOCHS if epochs is None else epochs
-    return preset("glyphs", ps=ps, seed=seed, epochs=epochs, eval_every=max(1, epochs // 3),
-                  output_dir=str(Path(output_dir) / folder_name(arm_of(ps))), **changes)
+    values = dict(ps=ps, seed=seed, epochs=epochs, eval_every=max(1, epochs // 3),
+                  output_dir=str(Path(output_dir) / folder_name(arm_of(ps))))
+    return preset("glyphs", **{**values, **changes})
 
 
 def regime_candidate():
@@ -86,16 +88,30 @@ def summary_line(rows: list[dict], where: str = "here", note: str = "one seed") 
             f"classes ({note}).")
 
 
-def _train_pair(configs: dict, progress: bool) -> dict:
-    """Train each named config afresh in its folder, saying where and how long it took."""
-    runs = {}
+def _announce(configs: dict) -> None:
     for name, config in configs.items():
         print(f"[{name}] {config.loss} on {config.dataset}, {config.model}, {config.epochs} epochs, seed "
               f"{config.seed} -> {config.output_dir}", flush=True)
+
+
+def train_arms(configs: dict, progress: bool, workers: int = DEMO_WORKERS, measures: bool = False):
+    """Train each named config afresh in its folder: side by side in ``workers`` processes, or (1) one after the
+    other in this process. Returns (name -> `FitResult`, name -> `mechanism_measures` or None); the results are
+    the same bits either way (`psviz.train.fit_in_workers`)."""
+    if workers > 1:
+        _announce(configs)
+        finished = fit_in_workers(configs, workers=workers, measures=configs if measures else (), progress=progress)
+        print("  done in " + ", ".join(f"{f.seconds:.0f} s ({name})" for name, f in finished.items()), flush=True)
+        return ({name: f.result for name, f in finished.items()},
+                {name: f.measures for name, f in finished.items()} if measures else None)
+    runs = {}
+    for name, config in configs.items():
+        _announce({name: config})
         started = time.perf_counter()
         runs[name] = fit(config, progress=progress, overwrite=True)  # the demo's own folders: redo
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
-    return runs
+    return runs, ({name: mechanism_measures(run, seed=run.config.seed) for name, run in runs.items()}
+                  if measures else None)
 
 
 def write_figures(runs: dict, output_dir: Path, seed: int = 0, umap_points: int = 2000,
@@ -121,12 +137,19 @@ def write_figures(runs: dict, output_dir: Path, seed: int = 0, umap_points: int 
 
 def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
         progress: bool = True, figures: bool = True, umap_points: int = 2000, regime: bool = True,
-        regime_epochs: int | None = None, explorer_classes: int | None = None, **changes) -> list[dict]:
-    """Train both budgets, print and write the comparison (table.csv, table.md, summary.json) and the figures."""
+        regime_epochs: int | None = None, explorer_classes: int | None = None, workers: int = DEMO_WORKERS,
+        **changes) -> list[dict]:
+    """Train both budgets, print and write the comparison (table.csv, table.md, summary.json) and the figures.
+    ``workers``: 2 trains each pair side by side in two processes, 1 one run after the other here (same results)."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     output_dir = Path(output_dir)
     short_name = f"short budget ({DEMO_EPOCHS if epochs is None else epochs} epochs, small CNN)"
     print(f"== 1. {short_name}", flush=True)
-    short = _train_pair({n: demo_config(ps, output_dir, epochs, seed, **changes) for n, ps in ARMS}, progress)
+    # with the regime, the figures show the regime's runs: the short ones need only their final evaluation
+    short_changes = {"eval_every": DEMO_EPOCHS if epochs is None else epochs, **changes} if regime else changes
+    short, _ = train_arms({n: demo_config(ps, output_dir, epochs, seed, **short_changes) for n, ps in ARMS},
+                          progress, workers)
     rows = comparison_rows(short[BASELINE].last_metrics(), short[WITH_PS].last_metrics(), "short")
     lines = [format_table(rows, "short budget"), summary_line(rows, "at the short budget")]
     print("\n" + "\n\n".join(lines) + "\n", flush=True)
@@ -137,9 +160,9 @@ def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None,
               f"psviz reproduce)", flush=True)
         shorter = {} if regime_epochs is None else {"epochs": regime_epochs,
                                                      "eval_every": min(REGIME_EVAL_EVERY, regime_epochs)}
-        runs = _train_pair({n: regime_config(ps, output_dir, seed, **shorter) for n, ps in ARMS}, progress)
+        runs, measures = train_arms({n: regime_config(ps, output_dir, seed, **shorter) for n, ps in ARMS}, progress,
+                                    workers, measures=True)
         regime_rows = comparison_rows(runs[BASELINE].last_metrics(), runs[WITH_PS].last_metrics(), "regime")
-        measures = {name: mechanism_measures(run, seed=seed) for name, run in runs.items()}
         block = [format_table(regime_rows, "overfitting regime"), format_measures(measures),
                  summary_line(regime_rows, "in the overfitting regime", RESULTS_NOTE)]
         print("\n" + "\n\n".join(block), flush=True)

@@ -1,5 +1,6 @@
 """The `psviz` command line: train, evaluate, errors."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
     assert out.count("Proxy Synthesis ") >= 2  # one verdict line per budget
     assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps", "regime"} <= \
         {p.name for p in tmp_path.iterdir()}
-    summary = __import__("json").loads((tmp_path / "summary.json").read_text())
+    summary = json.loads((tmp_path / "summary.json").read_text())
     rows = summary["rows"]
     assert [r["budget"] for r in rows] == ["short"] * 6 + ["regime"] * 6
     assert all(0 <= r["baseline"] <= 100 and 0 <= r["with PS"] <= 100 for r in rows)
@@ -87,3 +88,8 @@ def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
     assert (tmp_path / "plotly.min.js").is_file()  # shared by the HTML files, so they open offline
     explorer = (tmp_path / "explorer.html").read_text()
     assert '"runs":["baseline","with PS"]' in explorer and "explorer.html" in out
+    # the default trains each pair in two worker processes; one after the other in this process gives the same bits
+    assert main(["demo", "--output-dir", str(tmp_path / "one"), "--epochs", "1", "--regime-epochs", "2",
+                 "--no-progress", "--no-figures", "--workers", "1"]) == 0
+    assert json.loads((tmp_path / "one" / "summary.json").read_text()) == summary
+    assert (tmp_path / "one" / "table.csv").read_bytes() == (tmp_path / "table.csv").read_bytes()

@@ -68,6 +68,8 @@ CASES = [
     ("one seen class with PS", lambda w: _train("train_classes=1"), "at least two seen classes"),
     ("evaluate a damaged checkpoint", lambda w: ["evaluate", str(_truncated(w)), "--no-progress"], "damaged"),
     ("evaluate a file", lambda w: ["evaluate", str(_file(w))], "not a psviz run folder"),
+    ("demo with no workers", lambda w: ["demo", "--workers", "0", "--output-dir", str(w / "demo")],
+     "workers must be >= 1, got 0"),
 ]
 
 

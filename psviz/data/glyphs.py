@@ -222,6 +222,9 @@ def _lookalike_representatives(images, labels, font_ids, n_classes: int) -> np.n
     return np.flatnonzero([root(node) == node for node in range(n_classes)])
 
 
+_READ: dict[tuple, dict[str, np.ndarray]] = {}  # the last file read, by (path, mtime, size)
+
+
 def _read(path: Path) -> dict[str, np.ndarray] | None:
     """The cached arrays, or None if there is no cache or it cannot be read (then it is rebuilt).
 
@@ -230,6 +233,10 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
     """
     if not path.is_file():
         return None
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key in _READ:  # a figure pass reopens the splits dozens of times: decompress the file once per process
+        return _READ[key]
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in _KEYS}
@@ -238,6 +245,8 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
                 or arrays["fonts"].shape != labels.shape or labels.min() < 0
                 or labels.max() >= arrays["codepoints"].size):
             raise ValueError("unexpected array shapes or labels")
+        _READ.clear()
+        _READ[key] = arrays  # callers index rows out of it (a copy), so the arrays are never handed out to change
         return arrays
     except Exception as error:  # whatever the damage, rebuilding is the answer
         print(f"psviz: cannot read the glyphs cache at {path} ({_describe(error)}); rebuilding it", file=sys.stderr)

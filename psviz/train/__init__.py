@@ -11,7 +11,9 @@ from .mechanism import mechanism_measures, synthetic_points
 from .presets import PRESETS, preset
 from .reopen import RunFolderWarning, load_run
 from .signals import Interrupted
+from .workers import FinishedRun, fit_in_workers
 
-__all__ = ["ConfigError", "EmbeddingExport", "FitResult", "Interrupted", "PRESETS", "RunFolderWarning", "TrainConfig",
-           "build", "build_datasets", "embed", "evaluate", "export_embeddings", "fit", "load_checkpoint", "load_run",
-           "mechanism_measures", "plain_splits", "preset", "resolve_device", "save_checkpoint", "synthetic_batch", "synthetic_points"]
+__all__ = ["ConfigError", "EmbeddingExport", "FinishedRun", "FitResult", "Interrupted", "PRESETS", "RunFolderWarning",
+           "TrainConfig", "build", "build_datasets", "embed", "evaluate", "export_embeddings", "fit", "fit_in_workers",
+           "load_checkpoint", "load_run", "mechanism_measures", "plain_splits", "preset", "resolve_device",
+           "save_checkpoint", "synthetic_batch", "synthetic_points"]

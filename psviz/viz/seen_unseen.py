@@ -20,6 +20,7 @@ from ..files import atomic_write
 from ..synthesis import SynthesisResult
 from ..train.export import EmbeddingExport
 from .style import MARKS, SYNTHETIC_COLOUR, check_backend, class_colours
+from .umap_runtime import fast_distances
 
 FIT_ON = ("seen", "both")
 OVERLAYS = ("proxies", "synthetic")
@@ -169,9 +170,7 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
 
 
 def _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed) -> dict:
-    import umap  # imported here: it takes seconds and only these maps need it
-
-    with warnings.catch_warnings():
+    with fast_distances() as umap, warnings.catch_warnings():  # umap imported here: only these maps need it
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # seeded UMAP runs single-threaded
         reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed)
         points = np.empty((len(rows), 2), dtype=np.float32)
