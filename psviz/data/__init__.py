@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from ..registry import Registry
 from .base import SEEN, UNSEEN, ImageFileSplit, MetricDataset, TensorSplit, contiguous_labels
 from .cache_location import cache_dir
+from .decoded_cache import DecodedImageSplit, decoded_split
+from .fake_cub import write_cub_layout
 from .sampler import ClassBalancedBatchSampler
 
 
@@ -81,4 +83,5 @@ def load(name: str, split: str = SEEN, root=None, **options) -> MetricDataset:
 
 
 __all__ = ["DATASET_REGISTRY", "DatasetInfo", "available", "info", "load", "MetricDataset", "TensorSplit",
-           "ImageFileSplit", "ClassBalancedBatchSampler", "contiguous_labels", "cache_dir", "SEEN", "UNSEEN"]
+           "ImageFileSplit", "ClassBalancedBatchSampler", "contiguous_labels", "cache_dir", "SEEN", "UNSEEN",
+           "DecodedImageSplit", "decoded_split", "write_cub_layout"]

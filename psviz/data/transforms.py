@@ -27,10 +27,15 @@ def _normalise(style: str):
     raise ValueError(f"style must be 'imagenet' or 'bn_inception', got {style!r}")
 
 
+def resize_size(size: int = 224) -> int:
+    """The shorter side the test transform resizes to before its centre crop of ``size``: size * 256/224."""
+    return round(size * 256 / 224)
+
+
 def image_transform(train: bool, size: int = 224, style: str = "imagenet"):
-    """Train: RandomResizedCrop(size) + horizontal flip; test: Resize(size * 256/224) + CenterCrop(size)."""
+    """Train: RandomResizedCrop(size) + horizontal flip; test: Resize(`resize_size(size)`) + CenterCrop(size)."""
     head = ([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()] if train
-            else [v2.Resize(round(size * 256 / 224), antialias=True), v2.CenterCrop(size)])
+            else [v2.Resize(resize_size(size), antialias=True), v2.CenterCrop(size)])
     return v2.Compose([v2.ToImage(), *head, v2.ToDtype(torch.float32, scale=True), _normalise(style)])
 
 

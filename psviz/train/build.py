@@ -38,6 +38,24 @@ def eval_copy(dataset: datasets.MetricDataset, transform) -> datasets.MetricData
     return clone
 
 
+def _loader(name: str, config: TrainConfig):
+    """``load(split, transform)``: one split of the config's dataset, served from its decoded cache (built on first
+    use, shorter side at the test transform's resize) when ``config.image_cache`` is "decoded"."""
+    options = dict(config.dataset_options)
+    if config.root is not None:
+        options["root"] = config.root
+
+    def load(split: str, transform):
+        dataset = datasets.load(name, split, transform=transform, **options)
+        if config.image_cache == "decoded":
+            from ..data.transforms import resize_size
+
+            dataset = datasets.decoded_split(dataset, resize_size(config.image_size))
+        return dataset
+
+    return load
+
+
 def build_datasets(config: TrainConfig):
     """(training split with its train transform, {name: (queries, gallery or None)} for evaluation)."""
     entry = datasets.info(config.dataset)
@@ -53,10 +71,7 @@ def build_datasets(config: TrainConfig):
         from ..data.transforms import small_image_augmentation
 
         train_tf, eval_tf = (small_image_augmentation() if config.augment else None), None
-    options = dict(config.dataset_options)
-    if config.root is not None:
-        options["root"] = config.root
-    load = lambda split, tf: datasets.load(entry.name, split, transform=tf, **options)  # noqa: E731
+    load = _loader(entry.name, config)
     train_set = load(datasets.SEEN, train_tf)
     if config.train_classes is not None:
         train_set = train_set.subset(class_subset(train_set.targets, config.train_classes), relabel=True)

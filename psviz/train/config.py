@@ -18,6 +18,10 @@ from .. import data, losses, models
 from ..synthesis import n_synthetic_for
 
 
+# how image files are served: "none" decodes each file when it is read; "decoded" serves them from a decoded cache
+IMAGE_CACHES = ("none", "decoded")
+
+
 class ConfigError(ValueError):
     """A bad configuration: the message names the key and what is wrong with it."""
 
@@ -32,6 +36,9 @@ class TrainConfig:
     root: str | None = None
     augment: bool = False
     image_size: int = 224
+    # "decoded": image files decoded once into a uint8 cache at the test resize (image_size * 256/224), which training
+    # crops from; faster loading, slightly different training pixels (see psviz.data.decoded_cache)
+    image_cache: str = "none"
     holdout_per_class: int = 0  # seen-class items kept out of training, evaluated as "heldout" (see psviz.data.holdout)
     train_per_class: int | None = None  # at most this many training items per seen class (None: all)
     train_classes: int | None = None  # train on a seeded subset of this many seen classes (None: all)
@@ -89,6 +96,7 @@ class TrainConfig:
         _choice("sampler", self.sampler, ("random", "balanced"))
         _choice("device", self.device, ("auto", "cpu", "cuda"), prefix_ok=("cuda:",))
         _choice("amp", self.amp, ("none", "bf16", "fp16"))
+        _choice("image_cache", self.image_cache, IMAGE_CACHES)
         for name in ("lr", "proxy_lr", "adam_eps", "alpha", "lr_gamma"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -112,6 +120,9 @@ class TrainConfig:
             raise ConfigError(f"ks must be a non-empty list of integers >= 1, got {self.ks}")
         self._use_canonical_names()
         self._check_dataset_options()
+        if self.image_cache != "none" and not data.info(self.dataset).needs_root:
+            raise ConfigError(f"image_cache={self.image_cache!r} caches image files; dataset {self.dataset!r} is not "
+                              f"read from files (it is held in memory already): use image_cache='none'")
         unknown = set(self.loss_options) - set(losses.hyperparameters(self.loss))
         if unknown:
             raise ConfigError(f"loss_options: {self.loss!r} has no hyper-parameter {sorted(unknown)}; valid: "

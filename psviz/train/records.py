@@ -14,7 +14,7 @@ from .config import TrainConfig
 # settings that do not change what a run learns
 _IGNORED = ("output_dir", "num_workers", "device")
 # keys added after records were first stored: left out at their defaults, so older records keep their keys
-_ADDED = {"holdout_per_class": 0, "train_per_class": None, "train_classes": None}
+_ADDED = {"holdout_per_class": 0, "train_per_class": None, "train_classes": None, "image_cache": "none"}
 # what `run_record` writes; "seconds" and "measures" are optional extras
 _RECORD_KEYS = ("config", "history", "metrics")
 
