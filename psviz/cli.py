@@ -70,7 +70,7 @@ def _add_demo(commands) -> None:
                     "budget (small CNN, 6 epochs) and in the overfitting regime psviz reproduce found on the baseline "
                     "alone; print the unseen-class metrics, the mechanism measures and one line on what PS did, and "
                     "write the tables, the runs and the figures (HTML and PNG), and explorer.html, an embedding explorer "
-                    "that opens offline. About 12 minutes on 2 CPU cores.")
+                    "that opens offline. About 6 to 7 minutes on 2 CPU cores.")
     demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"),
                       help="where the tables, the runs' folders and the figures go (default: %(default)s)")
     demo.add_argument("--epochs", type=int, default=None,
