@@ -28,7 +28,7 @@ from psviz.data.benchmarks import load_cub200
 from psviz.data.decoded_cache import DecodedImageSplit, cache_key, decoded_split, read_index, resized_size
 from psviz.data.fake_cub import MARKER, class_ids, ensure_cub_layout, image_sizes, write_cub_layout
 from psviz.data.transforms import image_transform
-from psviz.train import TrainConfig
+from psviz.train import TrainConfig, fit
 from psviz.train.build import build_datasets, eval_copy
 from psviz.train.records import run_key
 from psviz.train.run_folder import RESUMABLE
@@ -360,3 +360,20 @@ def test_a_config_with_the_option_builds_cached_datasets(cub, tmp_path, monkeypa
 def test_bad_option_values_raise_clear_errors(values, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**values)
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_cache_builds_with_a_bar_only_when_training_shows_progress(cub, tmp_path, monkeypatch, progress):
+    monkeypatch.setenv("PSVIZ_CACHE", str(tmp_path))
+    shown = []
+    real = decoded_cache.build_cache
+
+    def recording(*args, **options):
+        shown.append(options["progress"])
+        return real(*args, **options)
+
+    monkeypatch.setattr(decoded_cache, "build_cache", recording)
+    config = TrainConfig(dataset="cub200", root=str(cub), image_size=CROP, image_cache="decoded", model="mlp",
+                         model_options={"hidden": [8]}, embedding_dim=4, batch_size=4, ks=[1], epochs=1, device="cpu")
+    fit(config, progress=progress)
+    assert shown == [progress, progress]  # the seen and the unseen split were each decoded once

@@ -38,9 +38,10 @@ def eval_copy(dataset: datasets.MetricDataset, transform) -> datasets.MetricData
     return clone
 
 
-def _loader(name: str, config: TrainConfig):
+def _loader(name: str, config: TrainConfig, progress: bool = True):
     """``load(split, transform)``: one split of the config's dataset, served from its decoded cache (built on first
-    use, shorter side at the test transform's resize) when ``config.image_cache`` is "decoded"."""
+    use, shorter side at the test transform's resize, with a bar unless ``progress`` is false) when
+    ``config.image_cache`` is "decoded"."""
     options = dict(config.dataset_options)
     if config.root is not None:
         options["root"] = config.root
@@ -50,14 +51,15 @@ def _loader(name: str, config: TrainConfig):
         if config.image_cache == "decoded":
             from ..data.transforms import resize_size
 
-            dataset = datasets.decoded_split(dataset, resize_size(config.image_size))
+            dataset = datasets.decoded_split(dataset, resize_size(config.image_size), progress=progress)
         return dataset
 
     return load
 
 
-def build_datasets(config: TrainConfig):
-    """(training split with its train transform, {name: (queries, gallery or None)} for evaluation)."""
+def build_datasets(config: TrainConfig, progress: bool = True):
+    """(training split with its train transform, {name: (queries, gallery or None)} for evaluation); ``progress``:
+    a bar while a decoded image cache is built."""
     entry = datasets.info(config.dataset)
     files = entry.needs_root
     style = "bn_inception" if config.model == "bn_inception" else "imagenet"
@@ -71,7 +73,7 @@ def build_datasets(config: TrainConfig):
         from ..data.transforms import small_image_augmentation
 
         train_tf, eval_tf = (small_image_augmentation() if config.augment else None), None
-    load = _loader(entry.name, config)
+    load = _loader(entry.name, config, progress)
     train_set = load(datasets.SEEN, train_tf)
     if config.train_classes is not None:
         train_set = train_set.subset(class_subset(train_set.targets, config.train_classes), relabel=True)
@@ -118,9 +120,9 @@ def _input_options(config: TrainConfig, train_set) -> dict:
     return options
 
 
-def build(config: TrainConfig, device: torch.device) -> Parts:
+def build(config: TrainConfig, device: torch.device, progress: bool = True) -> Parts:
     """Datasets, model, loss, optimizer and schedule from a config (deterministic given config.seed)."""
-    train_set, eval_sets = build_datasets(config)
+    train_set, eval_sets = build_datasets(config, progress)
     per_batch = config.batch_size // config.samples_per_class
     if config.sampler == "balanced" and per_batch > train_set.n_classes:
         raise ConfigError(f"batch_size / samples_per_class = {per_batch} classes a batch, but the seen split of "

@@ -62,7 +62,8 @@ def fit(config: TrainConfig | dict, *, callbacks: Iterable = (), resume: bool = 
         raise ValueError("resume=True continues the stored run and overwrite=True deletes it: choose one")
     context = distributed.Context.from_env(config.device)
     device = resolve_device(config.device, context.local_rank if context else None)
-    parts = build(config, device)  # a config the data or model cannot take fails here, before the folder is touched
+    # a config the data or model cannot take fails here, before the folder is touched
+    parts = build(config, device, progress=progress and (context is None or context.is_main))
     with contextlib.ExitStack() as claim:
         state = None
         if run_dir is not None and (context is None or context.is_main):  # rank 0 owns the folder; others read it
