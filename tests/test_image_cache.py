@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -377,3 +379,31 @@ def test_the_cache_builds_with_a_bar_only_when_training_shows_progress(cub, tmp_
                          model_options={"hidden": [8]}, embedding_dim=4, batch_size=4, ks=[1], epochs=1, device="cpu")
     fit(config, progress=progress)
     assert shown == [progress, progress]  # the seen and the unseen split were each decoded once
+
+
+def test_two_builders_at_once_decode_the_split_once(own_cub, tmp_path, monkeypatch):
+    split = load_cub200("seen", root=own_cub)
+    calls = count_decodes(monkeypatch)
+    real = decoded_cache.decode_resized
+
+    def slow(path, resize, draft=False):  # long enough that the second builder arrives while the first decodes
+        time.sleep(0.05)
+        return real(path, resize, draft)
+
+    monkeypatch.setattr(decoded_cache, "decode_resized", slow)
+    start = threading.Barrier(2)
+    built = [None, None]
+
+    def builder(slot):
+        start.wait()
+        built[slot] = decoded_split(split, RESIZE, folder=tmp_path, progress=False)
+
+    threads = [threading.Thread(target=builder, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == len(split)  # one builder decoded each image; the other waited and read its cache
+    assert sorted(p.suffixes[-2] for p in tmp_path.iterdir()) == [".index", ".pixels"]  # no lock file left
+    assert all(isinstance(b, DecodedImageSplit) for b in built)
+    assert all(torch.equal(built[0][i][0], built[1][i][0]) for i in range(len(split)))
