@@ -37,6 +37,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock, concurrent builders each write a whole cache
     fcntl = None
 
+from ..checks import check_int
 from ..files import atomic_write
 from .base import ImageFileSplit, MetricDataset
 from .cache_location import cache_dir
@@ -51,12 +52,6 @@ def resized_size(height: int, width: int, resize: int) -> tuple[int, int]:
     short, long = (width, height) if width <= height else (height, width)
     new_long = int(resize * long / short)
     return (new_long, resize) if width <= height else (resize, new_long)
-
-
-def _check_resize(resize) -> int:
-    if isinstance(resize, bool) or not isinstance(resize, int) or resize < 1:
-        raise ValueError(f"resize must be an integer >= 1 (the shorter side in pixels), got {resize!r}")
-    return resize
 
 
 def _open(path: Path, resize: int, draft: bool):
@@ -81,7 +76,7 @@ def decode_resized(path: str | Path, resize: int, draft: bool = False) -> Tensor
     from torchvision.transforms.v2 import functional as F
 
     path = Path(path)
-    _check_resize(resize)
+    resize = check_int(resize, "resize")
     try:
         with _open(path, resize, draft) as image:
             tensor = F.to_image(image.convert("RGB"))
@@ -103,7 +98,8 @@ def cache_key(paths: Sequence[str | Path], resize: int, draft: bool = False) -> 
     import PIL
     import torchvision
 
-    digest = hashlib.sha256(f"psviz-decoded v{FORMAT_VERSION} resize={_check_resize(resize)} draft={bool(draft)} "
+    resize = check_int(resize, "resize")
+    digest = hashlib.sha256(f"psviz-decoded v{FORMAT_VERSION} resize={resize} draft={bool(draft)} "
                             f"pillow={PIL.__version__} torchvision={torchvision.__version__}\n".encode())
     for path in paths:
         try:
@@ -241,8 +237,7 @@ def decoded_split(split: ImageFileSplit, resize: int = 256, *, folder: str | Pat
     if not isinstance(split, ImageFileSplit):
         raise ValueError(f"decoded_split takes an ImageFileSplit (images read from files), got "
                          f"{type(split).__name__}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+    check_int(workers, "workers", minimum=0)
     key = cache_key(split.paths, resize, draft)
     folder = Path(folder) if folder is not None else cache_dir() / SUBFOLDER
     stem = f"{split.name}-{split.split}-{resize}-{key}"

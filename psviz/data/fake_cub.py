@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import check_int
 from ..files import atomic_write, atomic_write_text
 
 FOLDER = "CUB_200_2011"
@@ -67,8 +68,7 @@ def render_image(width: int, height: int, look: tuple, rng: np.random.Generator)
 def _check_arguments(classes: int, per_class: int, size, quality: int) -> tuple[int, int]:
     if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= 200:
         raise ValueError(f"classes must be an integer in 2..200 (CUB's class ids), got {classes!r}")
-    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
-        raise ValueError(f"per_class must be an integer >= 1, got {per_class!r}")
+    check_int(per_class, "per_class")
     if (not isinstance(size, (tuple, list)) or len(size) != 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 8 for s in size)):
         raise ValueError(f"size must be (width, height), two integers >= 8, got {size!r}")
