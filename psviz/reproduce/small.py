@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 from ..train.records import RecordStore
-from .plan import Plan
+from .plan import STAGED_PARTS, Plan
 from .regime import select
 from .report import SmallResults, results_store, write_report
 from .runner import run_jobs, unique
 
-PARTS = ("curves", "small", "ablation", "sweep", "regime")
+PARTS = ("curves", "small", "ablation", "sweep", "regime", "effect-pilot", "effect-map")
 
 
 def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str | Path = "results/small",
@@ -29,27 +29,42 @@ def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str |
         for name, reason in missing.items():
             print(f"skipping {name}: {reason}", flush=True)
         store = results_store(Path(results_dir))
-        fixed = tuple(p for p in parts if p != "regime")
+        fixed = tuple(p for p in parts if p not in STAGED_PARTS)
         jobs = [job for job in plan.jobs(fixed) if job.config.dataset not in missing]
         counts = run_jobs(jobs, store, workers=workers, threads=threads, progress=progress)
-        if "regime" in parts:  # the regime is chosen from the stored sweep, baseline runs only
-            chosen = {}
-            for dataset, found in select(plan.regime, RecordStore(store).read).items():
-                chosen[dataset] = found.chosen
-                what = (f"chose '{found.chosen.name}' ({found.why})" if found.chosen is not None else
-                        "no candidate overfits" if found.complete else "sweep incomplete: run --parts sweep first")
-                print(f"regime on {dataset}: {what} ({len(found.verdicts)} candidates judged)", flush=True)
-            regime_jobs = plan.regime.regime_jobs(chosen)
-            more = run_jobs(regime_jobs, store, workers=workers, threads=threads, progress=progress)
+        staged = [job for job in staged_jobs(plan, parts, RecordStore(store).read) if job.config.dataset not in missing]
+        if staged:
+            more = run_jobs(staged, store, workers=workers, threads=threads, progress=progress)
             done, failed = counts["done"] + more["done"], counts["failed"] + more["failed"]
             # a sweep baseline is also a regime baseline: count each distinct run once
-            counts = {"done": done, "failed": failed, "skipped": len(unique(jobs + regime_jobs)) - done - failed}
+            counts = {"done": done, "failed": failed, "skipped": len(unique(jobs + staged)) - done - failed}
         print(f"runs: {counts['done']} trained, {counts['skipped']} already stored, {counts['failed']} failed "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
     results = write_report(plan, results_dir=results_dir, doc=doc, images=images, command=command)
     missing = results.planned - results.stored
     print(f"wrote {doc} and {results_dir}/*.csv" + (f"; {missing} planned runs still missing" if missing else ""))
     return results
+
+
+def staged_jobs(plan: Plan, parts, read) -> list:
+    """The runs of the staged ``parts``, chosen from their earlier stage's stored baseline runs (``read(config)``
+    returns a record or None): the regime from the sweep, the effect map's lengths from its pilot."""
+    jobs = []
+    if "regime" in parts:
+        chosen = {}
+        for dataset, found in select(plan.regime, read).items():
+            chosen[dataset] = found.chosen
+            what = (f"chose '{found.chosen.name}' ({found.why})" if found.chosen is not None else
+                    "no candidate overfits" if found.complete else "sweep incomplete: run --parts sweep first")
+            print(f"regime on {dataset}: {what} ({len(found.verdicts)} candidates judged)", flush=True)
+        jobs += plan.regime.regime_jobs(chosen)
+    if "effect-map" in parts:
+        lengths = plan.effect_map.long_lengths(read)
+        waiting = [level.name for level in plan.effect_map.levels if level.name not in lengths]
+        print(f"effect map: long lengths by rule L {lengths}"
+              + (f"; pilot incomplete for {waiting}: run --parts effect-pilot first" if waiting else ""), flush=True)
+        jobs += plan.effect_map.map_jobs(lengths)
+    return jobs
 
 
 def unavailable(plan: Plan) -> dict[str, str]:
@@ -65,4 +80,4 @@ def unavailable(plan: Plan) -> dict[str, str]:
     return found
 
 
-__all__ = ["PARTS", "reproduce_small", "unavailable"]
+__all__ = ["PARTS", "reproduce_small", "staged_jobs", "unavailable"]
