@@ -1,0 +1,137 @@
+"""The "When PS helps" section of docs/RESULTS.md: the effect map's lengths, teaching default, forest plot, heatmaps,
+one paragraph on what the map shows, and the table of cells, all from stored records."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import markdown as md
+from .effect_map import EffectMapPlan, short_epochs
+from .effect_results import PRIMARY, SECONDARY, effect_table, teaching_level
+
+PLAN_DOC = "docs/PREREGISTRATION.md"
+
+
+def _relative(path: Path, doc: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), Path(doc).resolve().parent)).as_posix()
+
+
+def lengths_table(plan: EffectMapPlan, lengths: dict[str, int]) -> str:
+    rows = [{"level": level.name, "seen classes C": level.classes,
+             "pilot": f"{level.pilot_epochs} epochs, every {level.pilot_eval_every}, seeds {len(level.pilot_seeds)}",
+             "long (rule L)": lengths.get(level.name, "–"),
+             "short": short_epochs(lengths[level.name]) if level.name in lengths else "–"}
+            for level in plan.levels]
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def cells_table(table: pd.DataFrame) -> str:
+    """Every cell: arm means, Δ with its interval, t p, Holm p, sign-flip p, seeds (values in points)."""
+    rows = [{"level": r["level"], "loss": r["loss"], "length": f"{r['length']} ({r['epochs']} ep)",
+             "ρ (μ)": f"{r['achieved_rho']:.3g} ({r['mu']:.3g})", "baseline": f"{100 * r['baseline_mean']:.2f}",
+             "PS": f"{100 * r['ps_mean']:.2f}",
+             "Δ [95% CI]": md.difference(100 * r["diff"], 100 * r["ci_low"], 100 * r["ci_high"], False),
+             "p": f"{r['p']:.3g}", "Holm p": f"{r['holm_p']:.3g}" + (" ✱" if r["holm_significant"] else ""),
+             "sign-flip p": f"{r['sign_flip_p']:.3g}", "seeds": f"{r['n']}/{r['planned']}"}
+            for _, r in table.iterrows()]
+    return md.to_markdown(pd.DataFrame(rows))
+
+
+def _regions(table: pd.DataFrame, sign: int) -> list[str]:
+    """Levels with at least two Holm-significant cells of ``sign`` on the core grid at adjacent ρ levels, or two
+    adjacent C levels of one dataset at the paper's ρ (the pre-registered region rule)."""
+    hits = table[table["holm_significant"] & (np.sign(table["diff"]) == sign)]
+    core = hits[(hits["loss"] == "norm_softmax") & (hits["length"] == "long")]
+    found = []
+    for level, group in core.groupby("level", sort=False):
+        rhos = sorted(group["achieved_rho"])
+        if any(b / a <= 4.5 for a, b in zip(rhos, rhos[1:])):  # neighbouring levels of the grid are ~3-5x apart
+            found.append(f"{level} (ρ {', '.join(f'{r:.2g}' for r in rhos)})")
+    return found
+
+
+def summary_paragraph(table: pd.DataFrame, secondary: pd.DataFrame) -> str:
+    """What the map shows, in numbers, whichever way it goes."""
+    done = table[table["complete"]]
+    up = done[done["holm_significant"] & (done["diff"] > 0)]
+    down = done[done["holm_significant"] & (done["diff"] < 0)]
+    disagree = done[done["holm_significant"] != done["sign_flip_significant"]]
+    text = [f"Of {len(done)} complete cells, PS is Holm-significantly ahead on unseen MAP@R in {len(up)} and behind "
+            f"in {len(down)}; {len(done) - len(up) - len(down)} show no difference detectable at this power."]
+    for name, cells in (("ahead", up), ("behind", down)):
+        if len(cells):
+            text.append(f"PS is {name} at " + "; ".join(
+                f"{r['level']} {r['loss']} {r['length']} ρ {r['achieved_rho']:.2g} ({100 * r['diff']:+.2f})"
+                for _, r in cells.iterrows()) + ".")
+    for sign, word in ((1, "helps"), (-1, "hurts")):
+        regions = _regions(done, sign)
+        text.append(f"A region where PS {word} (two or more adjacent significant cells): "
+                    + ("; ".join(regions) if regions else "none found") + ".")
+    if len(disagree):
+        text.append(f"The exact sign-flip test disagrees with Holm's verdict in {len(disagree)} cells "
+                    f"({', '.join(disagree['level'] + ' ' + disagree['loss'] + ' ρ ' + disagree['achieved_rho'].map('{:.2g}'.format))}); "
+                    "with 5 seeds the sign-flip p cannot go below 0.0625, with 10 below 0.002.")
+    if len(secondary):
+        sec = secondary[secondary["complete"]]
+        text.append(f"On Recall@1 (secondary, its own Holm family): {int((sec['holm_significant'] & (sec['diff'] > 0)).sum())}"
+                    f" cells ahead, {int((sec['holm_significant'] & (sec['diff'] < 0)).sum())} behind.")
+    return " ".join(text)
+
+
+def _trends(table: pd.DataFrame) -> str:
+    """Exploratory: the sign of the least-squares slope of Δ against log2 ρ per level (core cells, nominal ρ)."""
+    lines = []
+    for level, group in table[(table["loss"] == "norm_softmax") & (table["length"] == "long")
+                              & table["rho"].notna()].groupby("level", sort=False):
+        if len(group) >= 3:
+            slope = np.polyfit(np.log2(group["achieved_rho"]), 100 * group["diff"], 1)[0]
+            lines.append(f"{level} {slope:+.2f}")
+    return ("Exploratory, not a test: the slope of Δ (points) per doubling of ρ on the core grid: " + ", ".join(lines)
+            + ".") if lines else ""
+
+
+def _teaching(plan: EffectMapPlan, read, lengths: dict) -> list[str]:
+    level, table, why = teaching_level(plan, read, lengths)
+    out = ["### The teaching default (rule T, baseline only)", ""]
+    if len(table):
+        shown = table.assign(mean=100 * table["mean"], std=100 * table["std"])
+        out += [md.to_markdown(shown.round(2)), ""]
+    out.append("Not chosen yet: the toy baselines are incomplete." if level is None else
+               f"Chosen: **{level.name}** ({why}); the toy preset and the panel start from it.")
+    return out + [""]
+
+
+def effect_section(plan: EffectMapPlan, read, *, doc: Path, images: Path, command: str) -> tuple[list[str], dict]:
+    """The section's Markdown lines and the figures it wrote ({name: path})."""
+    from ..viz.effect_map import effect_forest, effect_heatmaps
+
+    lengths = plan.long_lengths(read)
+    out = ["## When PS helps: a pre-registered effect map", "",
+           f"The plan, its factors, test and rules were committed in `{PLAN_DOC}` before any of these runs. Written by "
+           f"`{command}` from the stored records; `psviz reproduce --parts effect-pilot,effect-map` trains what is "
+           "missing and skips what is stored.", "", "### Lengths (rule L, baseline pilot only)", "",
+           lengths_table(plan, lengths), ""]
+    out += _teaching(plan, read, lengths)
+    table = effect_table(plan, read, lengths, PRIMARY)
+    if table.empty:
+        return out + ["No cell has both arms stored yet.", ""], {}
+    secondary = effect_table(plan, read, lengths, SECONDARY)
+    images.mkdir(parents=True, exist_ok=True)
+    figures = {"effect_forest": images / "effect_map_forest.png", "effect_heatmap": images / "effect_map_heatmap.png"}
+    effect_forest(table).savefig(figures["effect_forest"], dpi=110)
+    effect_heatmaps(table).savefig(figures["effect_heatmap"], dpi=110)
+    missing = sum(len(c.level.seeds) for c in plan.cells() if c.level.name in lengths) - int(table["n"].sum())
+    out += ["### What the map shows", "", summary_paragraph(table, secondary), "", _trends(table), "",
+            f"Cells: {len(table)} of {len(plan.cells())} planned have runs; {missing} planned pairs are still missing.",
+            "", f"![forest plot of the effect map]({_relative(figures['effect_forest'], doc)})", "",
+            f"![heatmap of the effect map]({_relative(figures['effect_heatmap'], doc)})", "",
+            "<details><summary>Every cell (unseen MAP@R, points)</summary>", "", cells_table(table), "", "</details>",
+            ""]
+    return out, figures
+
+
+__all__ = ["cells_table", "effect_section", "lengths_table", "summary_paragraph"]

@@ -1,0 +1,176 @@
+"""The effect map: its design, rule L, rule T, the per-cell statistics with Holm, and the figures' content."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from psviz.reproduce.effect_map import (LEVELS, LONG, MAX_MU, SHORT, EffectMapPlan, Level, level_cells, long_epochs,
+                                        mu_for)
+from psviz.reproduce.effect_report import effect_section
+from psviz.reproduce.effect_results import effect_table, teaching_level
+from psviz.synthesis import n_synthetic_for
+from psviz.train.records import run_key, run_record
+from psviz.viz.effect_map import HELPS, HURTS, NEITHER, effect_forest, effect_heatmaps, heat_grid
+
+
+def _curve_record(config, values, every=1):
+    history = [{"epoch": every * (i + 1), "unseen/map@r": v, "unseen/recall@1": v} for i, v in enumerate(values)]
+    return run_record(config, history)
+
+
+def test_mu_gives_the_intended_number_of_synthetic_classes():
+    for level in LEVELS:
+        for rho in (0.25, 1.3, 4, 16):
+            mu = mu_for(rho, level)
+            if mu is None:
+                assert max(1, round(rho * level.classes)) > MAX_MU * level.batch_size
+            else:
+                assert n_synthetic_for(mu, level.batch_size) == max(1, round(rho * level.classes))
+
+
+def test_the_design_has_the_registered_cells():
+    cells = EffectMapPlan().cells()
+    assert len(cells) == 47
+    glyphs_full = [c for c in cells if c.level.name == "glyphs-1418" and c.length == LONG and c.loss == "norm_softmax"]
+    assert sorted(round(c.achieved_rho, 2) for c in glyphs_full) == [0.09, 0.25, 1.3]
+    assert {c.loss for c in cells} == {"norm_softmax", "cosface", "proxy_anchor"}
+    assert sum(c.length == SHORT for c in cells) == len(LEVELS)
+
+
+def test_the_arms_differ_only_in_ps_and_mu():
+    plan = EffectMapPlan()
+    for cell in plan.cells()[:7]:
+        base, ps = plan.cell_configs(cell, 40, 3)
+        differing = {k for k, v in base.to_dict().items() if ps.to_dict()[k] != v}
+        assert differing <= {"ps", "mu"} and ps.ps and not base.ps
+        assert base.epochs == (40 if cell.length == LONG else 10)
+
+
+def test_one_baseline_serves_every_rho_of_a_level():
+    plan = EffectMapPlan()
+    core = [c for c in level_cells(LEVELS[0]) if c.loss == "norm_softmax" and c.length == LONG]
+    keys = {run_key(plan.cell_configs(c, 30, 0)[0]) for c in core}
+    assert len(core) == 4 and len(keys) == 1
+
+
+def test_rule_l_finds_where_the_baseline_stops_rising():
+    plan = EffectMapPlan.tiny()
+    level = plan.levels[0]
+    rising = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6]
+    records = [_curve_record(plan.pilot_config(level, s), np.add(rising, 0.001 * s)) for s in level.pilot_seeds]
+    # smoothed over 3: centres 2..9; means reach 0.6 - 0.005 first at centre 7 (0.6, 0.6, 0.6 around epoch 7)
+    assert long_epochs(records) == 7
+    peaked = [0.1, 0.3, 0.5, 0.5, 0.4, 0.3, 0.2, 0.1]
+    records = [_curve_record(plan.pilot_config(level, s), peaked) for s in level.pilot_seeds]
+    # smoothed: 0.3, 0.433, 0.467, 0.4, ... at centres 2, 3, 4, 5: the peak window is centred on epoch 4
+    assert long_epochs(records) == 4
+    with pytest.raises(ValueError, match="baseline alone"):
+        long_epochs([_curve_record(plan.pilot_config(level, 0).replace(ps=True), peaked)])
+
+
+def _store(plan, lengths, value):
+    """A dict store with every map run: ``value(cell, seed, ps)`` gives its MAP@R."""
+    found = {}
+    for cell in plan.cells():
+        for seed in cell.level.seeds:
+            for config in plan.cell_configs(cell, lengths[cell.level.name], seed):
+                found[run_key(config)] = _curve_record(config, [value(cell, seed, config.ps)])
+    return lambda config: found.get(run_key(config))
+
+
+def test_effect_table_pairs_by_seed_and_applies_holm():
+    plan = EffectMapPlan.tiny()
+    lengths = {level.name: 4 for level in plan.levels}
+
+    def value(cell, seed, ps):  # PS +5 points with seed noise at toy-4 ρ 16, otherwise noise only
+        big = cell.level.classes == 4 and cell.rho == 16
+        return 0.5 + 0.01 * seed + (0.05 + 0.001 * seed if ps and big else (0.002 * (-1) ** seed if ps else 0))
+
+    table = effect_table(plan, _store(plan, lengths, value), lengths)
+    assert len(table) == 14 and table["complete"].all()
+    hit = table[(table["classes"] == 4) & (table["rho"] == 16)].iloc[0]
+    assert hit["diff"] == pytest.approx(0.0505)
+    assert hit["n"] == 2 and hit["sign_flip_p"] == pytest.approx(0.5)  # 2 seeds: never below 2/4
+    assert (table["holm_p"] >= table["p"] - 1e-12).all() and (table["holm_p"] <= 1).all()
+    smallest = table["p"].idxmin()
+    assert table.loc[smallest, "holm_p"] == pytest.approx(min(1, 14 * table.loc[smallest, "p"]))
+
+
+def test_rule_t_reads_the_baseline_only_and_picks_the_smallest_level_in_range():
+    plan = EffectMapPlan(levels=tuple(Level("toy", c, 64, (0, 1, 2), (0,), 6, 1) for c in (4, 8, 12)))
+    lengths = {level.name: 4 for level in plan.levels}
+    means = {4: 0.95, 8: 0.70, 12: 0.55}
+
+    def value(cell, seed, ps):
+        return 0.0 if ps else means[cell.level.classes] + 0.01 * seed  # PS's result must not matter
+
+    level, table, why = teaching_level(plan, _store(plan, lengths, value), lengths)
+    assert level.classes == 8 and why == "in range"
+    assert table.set_index("classes").loc[4, "qualifies"] == False  # noqa: E712 (a numpy bool)
+    means.update({8: 0.95, 12: 0.30})
+    level, _, why = teaching_level(plan, _store(plan, lengths, value), lengths)
+    assert (level.classes, why) == (12, "closest to target")
+    incomplete = teaching_level(plan, lambda config: None, lengths)
+    assert incomplete[0] is None and incomplete[2] == "incomplete"
+
+
+def _table():
+    plan = EffectMapPlan.tiny()
+    lengths = {level.name: 4 for level in plan.levels}
+
+    def value(cell, seed, ps):
+        if cell.level.classes == 8 and cell.rho == 0.25:
+            return 0.5 - (0.1 + 0.0001 * seed if ps else 0)
+        return 0.5 + (0.2 + 0.0001 * seed if ps and cell.loss == "cosface" else 0.003 * seed if ps else 0)
+
+    return effect_table(plan, _store(plan, lengths, value), lengths).assign(
+        holm_significant=lambda t: (t["diff"].abs() > 0.05))  # two seeds cannot reach Holm: mark by hand
+
+
+def test_forest_draws_one_row_per_cell_coloured_by_verdict():
+    table = _table()
+    fig = effect_forest(table)
+    ax = fig.axes[0]
+    assert len(ax.get_yticklabels()) == len(table)
+    markers = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata())]
+    colours = [line.get_color() for line in markers]
+    assert colours.count(HELPS) == 2 and colours.count(HURTS) == 1
+    assert colours.count(NEITHER) == len(table) - 3
+    xs = sorted(float(line.get_xdata()[0]) for line in markers)
+    assert xs[0] == pytest.approx(-10.005) and xs[-1] == pytest.approx(20.005)
+
+
+def test_heatmap_grid_holds_the_core_cells():
+    table = _table()
+    diff, flag, rho = heat_grid(table, "toy")
+    assert list(diff.index) == [4, 8] and list(diff.columns) == ["0.25", "1.3", "4", "16"]
+    assert diff.loc[8, "0.25"] == pytest.approx(-0.10005) and bool(flag.loc[8, "0.25"])
+    assert rho.loc[4, "1.3"] == pytest.approx(1.25)
+    fig = effect_heatmaps(table)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "-10.0✱\nρ 0.25" in texts and len(texts) == 8
+
+
+def test_figures_refuse_bad_tables():
+    with pytest.raises(ValueError, match="columns"):
+        effect_forest(_table().drop(columns="diff"))
+    with pytest.raises(ValueError, match="DataFrame"):
+        effect_heatmaps([{"diff": 1}])
+
+
+def test_the_section_is_written_from_stored_records(tmp_path: Path):
+    plan = EffectMapPlan.tiny()
+    lengths = {level.name: 4 for level in plan.levels}
+    read = _store(plan, lengths, lambda cell, seed, ps: 0.6 + 0.01 * seed - (0.02 if ps else 0))
+    plan.lengths.update(lengths)
+    lines, figures = effect_section(plan, read, doc=tmp_path / "R.md", images=tmp_path / "img", command="psviz x")
+    text = "\n".join(lines)
+    assert "## When PS helps" in text and "Chosen: **toy-8** (in range)" not in text
+    assert "Of 14 complete cells" in text and all(p.is_file() for p in figures.values())
+    assert "-2.00 [-2.00, -2.00]" in text
+    empty, none = effect_section(plan, lambda c: None, doc=tmp_path / "R.md", images=tmp_path / "i2", command="x")
+    assert "No cell has both arms stored yet." in "\n".join(empty) and none == {}
