@@ -61,6 +61,33 @@ def paired_difference(baseline, with_ps, confidence: float = CONFIDENCE) -> dict
     return {"diff": mean, "ci_low": mean - half, "ci_high": mean + half, "p": p, "n": n}
 
 
+def holm(pvalues) -> np.ndarray:
+    """Holm–Bonferroni step-down adjusted p-values, in the input's order: the i-th smallest of m p-values times
+    (m − i + 1), made monotone (never below an adjusted p of a smaller p-value) and capped at 1. NaN stays NaN and is
+    not counted in m."""
+    p = np.asarray(pvalues, float).ravel()
+    adjusted = np.full(p.shape, np.nan)
+    found = np.flatnonzero(~np.isnan(p))
+    order = found[np.argsort(p[found], kind="stable")]
+    scaled = (len(order) - np.arange(len(order))) * p[order]
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted
+
+
+def sign_flip_p(differences) -> float:
+    """Exact two-sided paired sign-flip permutation p-value: the share of all 2^n sign patterns of the ``n`` paired
+    ``differences`` whose mean is at least as far from 0 as the observed mean (within 1e-12). With n pairs it is never
+    below 2 / 2^n (NaN for no pairs)."""
+    d = np.asarray(differences, float).ravel()
+    if d.size == 0:
+        return float("nan")
+    if d.size > 20:
+        raise ValueError(f"an exact sign-flip test enumerates 2^n patterns; n = {d.size} is too many (at most 20)")
+    bits = (np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1
+    means = np.abs(((1 - 2 * bits) * d).mean(axis=1))
+    return float(np.mean(means >= abs(d.mean()) - 1e-12))
+
+
 def _pairs(frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Baseline and PS values for the seeds both arms finished, in seed order."""
     table = frame.pivot_table(index="seed", columns="ps", values=metric, aggfunc="first")
@@ -138,5 +165,5 @@ def in_percent(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{name: 100.0 * frame[name] for name in frame.columns if name in _METRIC_COLUMNS})
 
 
-__all__ = ["CONFIDENCE", "SPREAD", "ablation_cells", "compare", "curve_summary", "curves_frame", "in_percent",
-           "paired_difference", "runs_frame", "significant", "spread"]
+__all__ = ["CONFIDENCE", "SPREAD", "ablation_cells", "compare", "curve_summary", "curves_frame", "holm", "in_percent",
+           "paired_difference", "runs_frame", "sign_flip_p", "significant", "spread"]
