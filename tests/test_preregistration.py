@@ -10,6 +10,9 @@ import pytest
 import yaml
 
 from psviz.reproduce.effect_map import EffectMapPlan
+from psviz.reproduce.effect_results import FAMILYWISE, PRIMARY, SECONDARY
+from psviz.reproduce.pretrained import PretrainedPlan
+from psviz.reproduce.stats import CONFIDENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PREREGISTRATION.md"
@@ -37,6 +40,15 @@ def _normalised(effect: dict) -> dict:
 
 def test_effect_map_plan_equals_the_document():
     assert _normalised(EffectMapPlan().as_dict()) == _normalised(registered()["effect_map"])
+
+
+def test_pretrained_plan_equals_the_document():
+    assert PretrainedPlan().as_dict() == registered()["pretrained"]
+
+
+def test_the_statistics_are_the_registered_ones():
+    assert registered()["test"] == {"confidence": CONFIDENCE, "familywise": pytest.approx(FAMILYWISE),
+                                    "primary_metric": PRIMARY, "secondary_metric": SECONDARY}
 
 
 def test_a_changed_plan_is_caught():

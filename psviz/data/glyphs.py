@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..checks import check_int
 from ..files import atomic_write
 from .base import SEEN, UNSEEN, TensorSplit
 from .cache_location import cache_dir
@@ -97,9 +98,12 @@ def build_glyphs(min_fonts: int = MIN_FONTS) -> dict[str, np.ndarray]:
             "codepoints": codepoints.astype(np.int32), "fonts": np.array([paths[i].stem for i in font_ids[rows]])}
 
 
-def load_glyphs(split: str = SEEN, *, split_seed: int = 0, min_fonts: int = MIN_FONTS, transform=None,
-                rebuild: bool = False) -> TensorSplit:
+def load_glyphs(split: str = SEEN, *, split_seed: int = 0, min_fonts: int = MIN_FONTS, classes: int | None = None,
+                transform=None, rebuild: bool = False) -> TensorSplit:
     """One half of the characters: a seeded random half of the classes is seen, the rest unseen.
+
+    ``classes`` keeps a seeded subset of that many characters before halving (200 gives 100 seen and 100 unseen,
+    the shape of the CUB split); the same ``split_seed`` draws the subset.
 
     Images are uint8 [N, 1, 32, 32] (floats in [0, 1] when indexed); class names are the character and its code
     point, e.g. "A (U+0041)". The first call builds the cache (see `build_glyphs`); ``rebuild`` forces a new build.
@@ -117,11 +121,16 @@ def load_glyphs(split: str = SEEN, *, split_seed: int = 0, min_fonts: int = MIN_
         print(f"psviz: built glyphs dataset ({arrays['codepoints'].size} classes, {arrays['labels'].size} images) "
               f"in {time.perf_counter() - start:.1f}s, cached at {path}", file=sys.stderr)
     n_classes = arrays["codepoints"].size
-    order = np.random.default_rng(int(split_seed)).permutation(n_classes)
-    classes = np.sort(order[: (n_classes + 1) // 2] if split == SEEN else order[(n_classes + 1) // 2:])
-    rows = np.flatnonzero(np.isin(arrays["labels"], classes))
-    labels = np.searchsorted(classes, arrays["labels"][rows])
-    names = [f"{chr(c)} (U+{c:04X})" for c in arrays["codepoints"][classes].tolist()]
+    if classes is not None:
+        check_int(classes, "classes", minimum=2)
+        if classes > n_classes:
+            raise ValueError(f"classes={classes} is more than the {n_classes} characters glyphs has")
+    order = np.random.default_rng(int(split_seed)).permutation(n_classes)[:classes]
+    half = (order.size + 1) // 2
+    kept = np.sort(order[:half] if split == SEEN else order[half:])
+    rows = np.flatnonzero(np.isin(arrays["labels"], kept))
+    labels = np.searchsorted(kept, arrays["labels"][rows])
+    names = [f"{chr(c)} (U+{c:04X})" for c in arrays["codepoints"][kept].tolist()]
     return TensorSplit("glyphs", split, torch.from_numpy(arrays["images"][rows]), torch.from_numpy(labels), names,
                        transform)
 

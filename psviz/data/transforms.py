@@ -32,11 +32,27 @@ def resize_size(size: int = 224) -> int:
     return round(size * 256 / 224)
 
 
+def _crops(train: bool, size: int) -> list:
+    return ([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()] if train
+            else [v2.Resize(resize_size(size), antialias=True), v2.CenterCrop(size)])
+
+
 def image_transform(train: bool, size: int = 224, style: str = "imagenet"):
     """Train: RandomResizedCrop(size) + horizontal flip; test: Resize(`resize_size(size)`) + CenterCrop(size)."""
-    head = ([v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()] if train
-            else [v2.Resize(resize_size(size), antialias=True), v2.CenterCrop(size)])
-    return v2.Compose([v2.ToImage(), *head, v2.ToDtype(torch.float32, scale=True), _normalise(style)])
+    return v2.Compose([v2.ToImage(), *_crops(train, size), v2.ToDtype(torch.float32, scale=True), _normalise(style)])
+
+
+class GreyToRGB(torch.nn.Module):
+    """A one-channel image [1, H, W] copied to three channels (RGB images pass unchanged)."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return image.expand(3, -1, -1) if image.shape[-3] == 1 else image
+
+
+def tensor_image_transform(train: bool, size: int = 224, style: str = "imagenet"):
+    """`image_transform` for images held as float tensors [C, H, W] in [0, 1] (glyphs, say) fed to an ImageNet
+    backbone: grey copied to RGB, the same crops, the same normalisation."""
+    return v2.Compose([GreyToRGB(), *_crops(train, size), _normalise(style)])
 
 
 def small_image_augmentation():

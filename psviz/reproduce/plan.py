@@ -26,8 +26,14 @@ def _default_effect_map():
     from .effect_map import EffectMapPlan  # the effect map builds on this module's budgets and jobs
 
     return EffectMapPlan()
+
+
+def _default_pretrained():
+    from .pretrained import PretrainedPlan
+
+    return PretrainedPlan()
 # parts whose runs are chosen from an earlier part's stored baseline runs
-STAGED_PARTS = ("regime", "effect-map")
+STAGED_PARTS = ("regime", "effect-map", "pretrained")
 ABLATION_ALPHAS = (0.1, 0.4, 1.0, 2.0)
 ABLATION_MUS = (0.25, 0.5, 1.0, 2.0)
 
@@ -56,7 +62,8 @@ CURVE_EVAL_EVERY = 4
 class Job:
     """One run to do: which part of the reproduction it belongs to, and its config."""
 
-    part: str  # "small", "curves", "ablation", "sweep", "regime", "effect-pilot" or "effect-map"
+    part: str  # "small", "curves", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot" or
+    # "pretrained"
     config: TrainConfig
     measures: bool = False  # also store `psviz.train.mechanism_measures` of the trained run
 
@@ -84,18 +91,21 @@ class Plan:
     ablation_mus: tuple = ABLATION_MUS
     regime: object = field(default_factory=lambda: _default_regime())  # a psviz.reproduce.regime.RegimePlan
     effect_map: object = field(default_factory=lambda: _default_effect_map())  # an effect_map.EffectMapPlan
+    pretrained: object = field(default_factory=lambda: _default_pretrained())  # a pretrained.PretrainedPlan
 
     @classmethod
     def tiny(cls, dataset: str = "digits", seeds=(0,), **changes) -> "Plan":
         """One seed, one epoch, one dataset, a 2 × 2 ablation: the pipeline end to end in seconds (for tests)."""
         from .effect_map import EffectMapPlan
+        from .pretrained import PretrainedPlan
         from .regime import RegimePlan
 
         budget = dict(SMALL_BUDGETS[dataset], epochs=1, eval_every=1)
         plan = cls(budgets={dataset: budget}, seeds={dataset: tuple(seeds)}, curve_dataset=dataset, curve_epochs=2,
                    curve_eval_every=1,
                    ablation_dataset=dataset, ablation_alphas=(0.4, 2.0), ablation_mus=(0.5, 1.0),
-                   regime=RegimePlan.tiny(), effect_map=EffectMapPlan.tiny())
+                   regime=RegimePlan.tiny(), effect_map=EffectMapPlan.tiny(),
+                   pretrained=PretrainedPlan.tiny())
         return replace(plan, **changes)
 
     def __post_init__(self):
@@ -142,7 +152,8 @@ class Plan:
         """The jobs of fixed parts ("sweep" and "effect-pilot" included; "regime" and "effect-map" depend on their
         baseline stage's results: see `psviz.reproduce.regime.select` and `EffectMapPlan.long_lengths`)."""
         make = {"small": self.small_jobs, "curves": self.curve_jobs, "ablation": self.ablation_jobs,
-                "sweep": self.regime.sweep_jobs, "effect-pilot": self.effect_map.pilot_jobs}
+                "sweep": self.regime.sweep_jobs, "effect-pilot": self.effect_map.pilot_jobs,
+                "pretrained-pilot": self.pretrained.pilot_jobs}
         bad = [p for p in parts if p not in make]
         if bad:
             raise ValueError(f"parts: unknown {bad}; choose from {[*make, *STAGED_PARTS]}")

@@ -11,7 +11,8 @@ from .regime import select
 from .report import SmallResults, results_store, write_report
 from .runner import run_jobs, unique
 
-PARTS = ("curves", "small", "ablation", "sweep", "regime", "effect-pilot", "effect-map")
+PARTS = ("curves", "small", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot",
+         "pretrained")
 
 
 def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str | Path = "results/small",
@@ -64,6 +65,11 @@ def staged_jobs(plan: Plan, parts, read) -> list:
         print(f"effect map: long lengths by rule L {lengths}"
               + (f"; pilot incomplete for {waiting}: run --parts effect-pilot first" if waiting else ""), flush=True)
         jobs += plan.effect_map.map_jobs(lengths)
+    if "pretrained" in parts:
+        choice = plan.pretrained.choose(read)
+        print("pretrained: " + (f"rule P chose lr {choice.lr:g}, {choice.epochs} epochs" if choice is not None else
+                                "pilot incomplete: run --parts pretrained-pilot first"), flush=True)
+        jobs += plan.pretrained.jobs(choice) if choice is not None else []
     return jobs
 
 

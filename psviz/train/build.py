@@ -63,12 +63,12 @@ def build_datasets(config: TrainConfig, progress: bool = True):
     entry = datasets.info(config.dataset)
     files = entry.needs_root
     style = "bn_inception" if config.model == "bn_inception" else "imagenet"
-    if files:
-        from ..data.transforms import image_transform
+    if files or config.model in models.BACKBONES:  # an ImageNet backbone gets the recipe's crops on any images
+        from ..data.transforms import image_transform, tensor_image_transform
 
-        train_tf = image_transform(True, config.image_size, style) if config.augment else \
-            image_transform(False, config.image_size, style)
-        eval_tf = image_transform(False, config.image_size, style)
+        make = image_transform if files else tensor_image_transform
+        train_tf = make(config.augment, config.image_size, style)
+        eval_tf = make(False, config.image_size, style)
     else:
         from ..data.transforms import small_image_augmentation
 

