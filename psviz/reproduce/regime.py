@@ -159,7 +159,8 @@ def judge(name: str, records: list[dict], window: int = WINDOW) -> Verdict:
     if any(r["config"]["ps"] for r in records):
         raise ValueError("the criterion looks at the baseline alone; a PS record was passed")
     epochs, unseen, heldout = seed_curves(records)
-    centres, unseen, gap = smooth(epochs[None].astype(float))[0], smooth(unseen), smooth(heldout - unseen)
+    centres = smooth(epochs[None].astype(float), window)[0]
+    unseen, gap = smooth(unseen, window), smooth(heldout - unseen, window)
     peak, last = int(np.argmax(unseen.mean(axis=0))), unseen.shape[1] - 1
     drops, growths = unseen[:, peak] - unseen[:, last], gap[:, last] - gap[:, peak]
     mean_gap = gap.mean(axis=0)

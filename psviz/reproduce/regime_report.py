@@ -1,5 +1,5 @@
 """The regime part of docs/RESULTS.md: the sweep and its verdicts, the chosen regime's ≥ 5-seed comparison, the
-mechanism measures of both arms, and the gap figure."""
+mechanism measures of both arms, how firm the choice and the result are, and the gap figure."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ import pandas as pd
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
-from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, select
-from .stats import compare, curve_summary, curves_frame, in_percent, paired_difference, runs_frame, spread
+from . import regime
+from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, choose, select
+from .stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame, sign_flip_p,
+                    spread)
+
+# Smoothing windows the chosen regime is judged at besides `WINDOW`, to show how much the choice rests on it.
+OTHER_WINDOWS = tuple(w for w in (2, 3, 4, 5) if w != WINDOW)
+# Candidates put on the list after the ones before them had failed the rule (see the comment on GLYPHS_CANDIDATES in
+# psviz/reproduce/regime.py): a fact about how the list was made, which the records cannot show.
+ADDED_LATER = {"glyphs": ("higher-lr-longer", "highest-lr")}
 
 
 @dataclass
@@ -36,6 +44,7 @@ class RegimeResults:
 
     selection: dict  # dataset -> psviz.reproduce.regime.Selection
     chosen: dict = field(default_factory=dict)  # dataset -> Arms at the chosen candidate
+    windows: dict = field(default_factory=dict)  # dataset -> {window: verdicts of the sweep at that window}
     explained: dict = field(default_factory=dict)  # dataset -> Arms at each explained candidate
     planned: int = 0
     stored: int = 0
@@ -93,6 +102,52 @@ def final_gap(records: dict) -> dict:
             **paired_difference(gaps[BASELINE], gaps[WITH_PS])}
 
 
+def _gaps_at(records: dict, epoch: int) -> dict:
+    """Held-out-seen minus unseen MAP@R (a fraction) at ``epoch``, per arm: {seed: gap} for the runs evaluated there."""
+    def gap(record):
+        row = next((r for r in record["history"]
+                    if r.get("epoch") == epoch and "heldout/map@r" in r and "unseen/map@r" in r), None)
+        return None if row is None else row["heldout/map@r"] - row["unseen/map@r"]
+    found = {arm: {r["config"]["seed"]: gap(r) for r in rs} for arm, rs in records.items()}
+    return {arm: {seed: value for seed, value in by_seed.items() if value is not None}
+            for arm, by_seed in found.items()}
+
+
+def gap_change(records: dict, start: int | None, end: int) -> dict:
+    """The held-out-seen − unseen MAP@R gap at epoch ``end`` (``start`` None) or its growth from ``start`` to ``end``:
+    each arm's (mean, std) over seeds and PS − baseline paired by seed (fractions); {} without paired seeds."""
+    last = _gaps_at(records, end)
+    first = _gaps_at(records, start) if start is not None else {arm: {} for arm in last}
+    change = {arm: {s: v - first[arm].get(s, 0.0) for s, v in last[arm].items() if start is None or s in first[arm]}
+              for arm in last}
+    seeds = sorted(set(change.get(BASELINE, {})) & set(change.get(WITH_PS, {})))
+    if not seeds:
+        return {}
+    values = {arm: np.array([change[arm][s] for s in seeds]) for arm, _ in ARMS}
+    arms = {arm: (spread(v)["mean"], spread(v)["std"]) for arm, v in values.items()}
+    return {**arms, **paired_difference(values[BASELINE], values[WITH_PS])}
+
+
+def seed_differences(records: dict, metric: str) -> tuple[list, np.ndarray]:
+    """(seeds, PS − baseline end ``metric`` per seed, a fraction) over the seeds both arms finished, in seed order."""
+    by_seed = {arm: {r["config"]["seed"]: r.get("metrics", {}).get(metric, np.nan) for r in rs}
+               for arm, rs in records.items()}
+    seeds = sorted(s for s in set(by_seed.get(BASELINE, {})) & set(by_seed.get(WITH_PS, {}))
+                   if not np.isnan(by_seed[BASELINE][s] - by_seed[WITH_PS][s]))
+    return seeds, np.array([by_seed[WITH_PS][s] - by_seed[BASELINE][s] for s in seeds], float)
+
+
+def sweep_verdicts(plan: RegimePlan, dataset: str, read, window: int) -> list[Verdict]:
+    """Every candidate of ``dataset`` judged at ``window``, in the listed order, up to the first with missing runs."""
+    verdicts = []
+    for candidate in plan.candidates[dataset]:
+        records = [read(plan.config(candidate, False, seed)) for seed in plan.sweep_seeds[dataset]]
+        if any(r is None for r in records):
+            break
+        verdicts.append(regime.judge(candidate.name, records, window=window))
+    return verdicts
+
+
 def collect_regime(plan: RegimePlan, read) -> RegimeResults:
     """Read the sweep and regime runs through ``read(config)`` (a `RecordStore`'s read) and compute every table."""
     selection = select(plan, read)
@@ -100,6 +155,8 @@ def collect_regime(plan: RegimePlan, read) -> RegimeResults:
     for dataset, chosen in selection.items():
         if chosen.chosen is not None:
             results.chosen[dataset] = _arms(plan, dataset, chosen.chosen, read)
+        if chosen.why == "overfits":
+            results.windows[dataset] = {window: sweep_verdicts(plan, dataset, read, window) for window in OTHER_WINDOWS}
     for dataset, candidate in plan.explain:
         if dataset in plan.candidates and (dataset not in results.chosen or
                                            results.chosen[dataset].candidate.name != candidate.name):
@@ -172,15 +229,19 @@ def measures_table(measures: pd.DataFrame) -> str:
     return md.to_markdown(pd.DataFrame(rows))
 
 
-def _said(comparison: pd.DataFrame) -> str:
-    """One line per metric, saying which way PS went and whether the interval excludes 0."""
+def _said(comparison: pd.DataFrame, records: dict) -> str:
+    """One line per metric, saying which way PS went on average and on how many seeds, and whether the interval
+    excludes 0."""
     lines = []
     for _, r in in_percent(comparison).iterrows():
         if np.isnan(r["diff"]):
             continue
         way = "higher" if r["diff"] > 0 else "lower"
+        _, diffs = seed_differences(records, r["metric"])
+        same = int((np.sign(diffs) == np.sign(r["diff"])).sum())
         sure = "the 95% interval excludes 0" if r["significant"] else "the 95% interval includes 0"
-        lines.append(f"{_metric_name(r['metric'])} {way} with PS by {abs(r['diff']):.2f} points ({sure})")
+        lines.append(f"{_metric_name(r['metric'])} {way} with PS by {abs(r['diff']):.2f} points on average, {way} on "
+                     f"{same} of {len(diffs)} seeds ({sure})")
     return "; ".join(lines) + "." if lines else ""
 
 
@@ -193,16 +254,46 @@ def _curve_lines(curve: pd.DataFrame) -> str:
              f"{base[last]:.2f}; PS's peaked at epoch {int(ps.idxmax())} ({ps.max():.2f}) and ended at {ps[last]:.2f}"]
     for label, epoch in (("at the baseline's peak", peak), ("at the end", last)):
         parts.append(f"PS − baseline {label} (epoch {epoch}): {md.paired_cell(c.loc[epoch])} points")
-    parts.append(f"PS was ahead at {ahead} of {len(curve)} evaluations")
+    parts.append(f"PS's mean was above the baseline's at {ahead} of {len(curve)} evaluations (evaluations of the "
+                 f"same runs, not independent tests: the difference at the end, with its interval, is the one to go "
+                 f"by)")
     return "Per epoch: " + "; ".join(parts) + "."
 
 
-def _gap_line(gap: dict) -> str:
-    """The end-of-training gap of both arms and their paired difference, in points."""
+def _gap_cells(gap: dict) -> tuple[dict, str]:
+    """Each arm's mean ± std and the paired difference of a gap (`final_gap`, `gap_change`), in points."""
     shown = {arm: md.mean_std(*(100 * value for value in gap[arm])) for arm, _ in ARMS}
-    delta = md.paired_cell({**gap, **{k: 100 * gap[k] for k in ("diff", "ci_low", "ci_high")}})
-    return (f"Held-out-seen − unseen MAP@R gap at the end: baseline {shown[BASELINE]}, with PS {shown[WITH_PS]}, "
-            f"Δ {delta} points.")
+    return shown, md.paired_cell({**gap, **{k: 100 * gap[k] for k in ("diff", "ci_low", "ci_high")}})
+
+
+def gap_summary(arms: Arms) -> list[tuple[str, int | None, dict]]:
+    """The gap differences `_gap_line` states: ("end", None, `final_gap`); with per-epoch curves also ("first", the
+    first evaluated epoch, the gap there) and ("growth", the baseline's peak epoch, the gap's growth from it to the
+    end) when that peak is before the end. A difference that cannot be computed is {}."""
+    out = [("end", None, arms.gap)]
+    if len(arms.curve):
+        first, last = int(arms.curve["epoch"].min()), int(arms.curve["epoch"].max())
+        peak = int(arms.curve.set_index("epoch")[column(BASELINE, "mean")].idxmax())
+        out.append(("first", first, gap_change(arms.records, None, first)))
+        if peak < last:
+            out.append(("growth", peak, gap_change(arms.records, peak, last)))
+    return out
+
+
+def _gap_line(arms: Arms) -> str:
+    """The end-of-training gap of both arms and their paired difference, then where that difference already stood at
+    the first evaluation and how the gap grew from the baseline's peak epoch to the end, in points."""
+    text = ""
+    for kind, epoch, gap in gap_summary(arms):
+        if not gap:
+            continue
+        shown, delta = _gap_cells(gap)
+        text += {"end": f"Held-out-seen − unseen MAP@R gap at the end: baseline {shown[BASELINE]}, with PS "
+                        f"{shown[WITH_PS]}, Δ {delta} points.",
+                 "first": f" At the first evaluation (epoch {epoch}) the difference was Δ {delta}.",
+                 "growth": f" From the baseline's peak (epoch {epoch}) to the end the gap grew {shown[BASELINE]} "
+                           f"points without PS and {shown[WITH_PS]} with PS, Δ {delta} points."}[kind]
+    return text.strip()
 
 
 def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
@@ -224,11 +315,12 @@ def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure:
     if len(arms.comparison):
         seconds = [r.get("seconds", np.nan) for rs in arms.records.values() for r in rs]
         out += [f"Unseen classes at the end of training, {n} seeds per arm (mean ± sample std; Δ paired by seed, "
-                f"`*` for p < 0.05). {_said(arms.comparison)}", "", comparison_table(arms.comparison), "",
+                f"`*` for p < 0.05). {_said(arms.comparison, arms.records)}", "", comparison_table(arms.comparison),
+                "",
                 f"Training and evaluation took {np.nanmean(seconds):.0f} s a run on average in the reproduction's "
                 f"one-thread workers.", ""]
     if arms.gap:
-        out += [_gap_line(arms.gap), ""]
+        out += [_gap_line(arms), ""]
     if len(arms.curve):
         out += [_curve_lines(arms.curve), "", "<details><summary>Unseen MAP@R (%) at every evaluated epoch"
                 "</summary>", "", md.curve_table(in_percent(arms.curve)), "", "</details>", ""]
@@ -239,6 +331,85 @@ def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure:
     if figure is not None:
         out += [f"![held-out seen vs unseen MAP@R per epoch]({os.path.relpath(figure, doc.parent)})", ""]
     return out
+
+
+def _rule_lines(selection, windows: dict, plan: RegimePlan, dataset: str) -> list[str]:
+    """How narrowly the chosen candidate passed the rule, what other smoothing windows would have chosen, and which
+    candidates joined the list late."""
+    name = selection.chosen.name
+    verdict = next(v for v in selection.verdicts if v.candidate == name)
+    margin = verdict.drop - MIN_DROP
+    lines = [f"- The rule: '{name}' cleared its threshold on the drop by {100 * margin:.2f} point: its baseline's "
+             f"smoothed unseen MAP@R fell {100 * verdict.drop:.2f} points after its peak, against a threshold of "
+             f"{100 * MIN_DROP:g}."]
+    if windows:
+        verdict_at = {w: next(v for v in verdicts if v.candidate == name) for w, verdicts in windows.items()}
+        picks = {}
+        for window, verdicts in windows.items():
+            other = choose(verdicts)
+            picks.setdefault(f"'{other.candidate}'" if other is not None else "no candidate", []).append(window)
+        lines.append(f"- The smoothing window: judged with other windows than {WINDOW} evaluations, '{name}' "
+                     + "; ".join(f"{'passes' if verdict_at[w].overfits else 'fails'} at {w} (drop "
+                                 f"{100 * verdict_at[w].drop:.2f} ± {100 * verdict_at[w].drop_se:.2f} (SE) points)"
+                                 for w in windows)
+                     + ". The rule would then choose " + "; ".join(f"{pick} at a window of {_or(ws)}"
+                                                                  for pick, ws in picks.items()) + ".")
+    late = [c.name for c in plan.candidates[dataset] if c.name in ADDED_LATER.get(dataset, ())]
+    if late:
+        first = len(plan.candidates[dataset]) - len(late)
+        lines.append(f"- The list: {' and '.join(f'{n!r}' for n in late)} were added to the candidates after the first "
+                     f"{first} had failed the rule (only their baselines had been trained): the rule was fixed before "
+                     f"any PS run, the list of candidates was not.")
+    return lines
+
+
+def _or(values) -> str:
+    """'2', '2 or 4', '2, 4 or 5'."""
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _result_lines(arms: Arms, metric: str = "map@r") -> list[str]:
+    """How much the end difference in ``metric`` rests on one seed, on one of several tests, and on five seeds."""
+    rows = arms.comparison.set_index("metric")
+    if metric not in rows.index or rows.loc[metric, "n"] < 2:
+        return []
+    row, name = rows.loc[metric], _metric_name(metric)
+    seeds, diffs = seed_differences(arms.records, metric)
+    if not diffs.sum():
+        return []
+    top = int(np.argmax(diffs * np.sign(diffs.sum())))
+    adjusted = dict(zip(rows.index, holm(rows["p"].to_numpy())))
+    least = 2 / 2 ** len(diffs)
+    return [f"- The gain: {name} {md.paired_cell(in_percent(rows.loc[[metric]]).iloc[0])} points, p = {row['p']:.3f} "
+            f"(paired t-test, {len(diffs)} seeds); seed {seeds[top]} alone gives {100 * diffs[top] / diffs.sum():.1f}% "
+            f"of it ({100 * diffs[top]:+.2f} of the seeds' summed {100 * diffs.sum():+.2f} points).",
+            f"- Several tests: over the regime's {len(rows)} end metrics "
+            f"({', '.join(_metric_name(m) for m in rows.index)}), the Holm-adjusted p-values are "
+            + ", ".join(f"{adjusted[m]:.3f} ({_metric_name(m)})" for m in rows.index) + ".",
+            f"- Few seeds: an exact sign-flip test over {len(diffs)} seeds cannot give p below 2 / 2^{len(diffs)} = "
+            f"{least:.4g}; for {name} it gives {sign_flip_p(diffs):.4g}."]
+
+
+def _firmness(results: RegimeResults, plan: RegimePlan, dataset: str) -> list[str]:
+    """The paragraph on how firm the chosen regime and PS's result there are, from the same stored runs."""
+    selection, arms = results.selection[dataset], results.chosen.get(dataset)
+    if selection.why != "overfits" or arms is None or not len(arms.comparison):
+        return []
+    return ["**How firm this is** (from the same stored runs):", "",
+            *_rule_lines(selection, results.windows.get(dataset, {}), plan, dataset), *_result_lines(arms), ""]
+
+
+def regime_interval_count(results: RegimeResults) -> int:
+    """How many paired differences with a 95% interval `regime_markdown` gives, each once: per set of arms, the end
+    metrics, every evaluated epoch, the mechanism measures and the gap differences."""
+    count = 0
+    for arms in [*results.chosen.values(), *results.explained.values()]:
+        count += sum(int(table["ci_low"].notna().sum()) for table in (arms.comparison, arms.curve, arms.measures)
+                     if len(table))
+        if arms.gap:
+            count += sum(1 for _, _, gap in gap_summary(arms) if gap and not np.isnan(gap["ci_low"]))
+    return count
 
 
 def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures: dict) -> str:
@@ -273,6 +444,7 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
             heading = "the chosen regime" if selection.why == "overfits" else "the new default"
             out += [f"### {name}: PS at {heading} ('{chosen.name}')", ""]
             out += _arms_section(plan, dataset, results.chosen[dataset], doc, figures.get(dataset))
+            out += _firmness(results, plan, dataset)
         if dataset in results.explained:
             arms = results.explained[dataset]
             out += [f"### {name}: PS at '{arms.candidate.name}' ({arms.candidate.note})", ""]
@@ -280,5 +452,6 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
     return "\n".join(out)
 
 
-__all__ = ["Arms", "RegimeResults", "collect_regime", "comparison_table", "measures_frame", "measures_table",
-           "regime_markdown", "write_regime_figures"]
+__all__ = ["Arms", "OTHER_WINDOWS", "RegimeResults", "collect_regime", "comparison_table", "gap_change", "gap_summary",
+           "measures_frame", "measures_table", "regime_interval_count", "regime_markdown", "seed_differences",
+           "sweep_verdicts", "write_regime_figures"]

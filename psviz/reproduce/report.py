@@ -13,8 +13,11 @@ import pandas as pd
 from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.records import RecordStore, run_key
 from . import markdown as md
+from .effect_report import effect_section
+from .pretrained_report import pretrained_section
 from .plan import ALPHA, MU, Plan
-from .regime_report import RegimeResults, collect_regime, regime_markdown, write_regime_figures
+from .regime_report import (RegimeResults, collect_regime, regime_interval_count, regime_markdown,
+                            write_regime_figures)
 from .runner import unique
 from .stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 
@@ -177,8 +180,10 @@ def _curve_text(summary: pd.DataFrame, short_epoch: int) -> str:
         if epoch in c.index:
             lines.append(f"- PS − baseline at the {label} (epoch {epoch}): {md.paired_cell(c.loc[epoch])} points.")
     positive = summary[summary["diff"] > 0]
-    lines.append(f"- PS was ahead at {len(positive)} of {len(summary)} evaluated epochs"
-                 + (f" (from epoch {int(positive['epoch'].min())})." if len(positive) else "."))
+    lines.append(f"- PS's mean was above the baseline's at {len(positive)} of {len(summary)} evaluated epochs"
+                 + (f" (from epoch {int(positive['epoch'].min())})" if len(positive) else "")
+                 + ". These are the same runs evaluated again, not independent tests: the difference at the end, "
+                   "with its interval, is the one to go by.")
     return "\n".join(lines)
 
 
@@ -255,7 +260,7 @@ def _header(results: SmallResults, command: str, doc: Path, csv_folder: Path) ->
 def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_folder: Path) -> list[str]:
     """The section on how the numbers were made: command, machine, runs and time, settings, statistics, budgets."""
     total = results.runs["seconds"].sum() + results.ablation_runs["seconds"].sum()
-    comparisons = len(results.comparison)
+    intervals = paired_interval_count(results)
     return ["## How these numbers were made", "",
             f"- Command: `{command}`. It trains every run of the plan not yet stored (one JSON record per run), then "
             f"writes `{_relative(csv_folder, doc)}/*.csv`, the figures and this file.",
@@ -272,9 +277,21 @@ def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_fold
             "- Statistics: mean ± **sample** standard deviation (ddof = 1) over seeds. Δ = PS − baseline, paired "
             "by seed (the same seed gives both arms the same initial weights and batches), with a 95% "
             "t-interval; `*` marks p < 0.05 in a two-sided paired t-test. "
-            f"Not corrected for multiple comparisons: this file makes {comparisons} such tests for the tables, so "
-            f"about {0.05 * comparisons:.0f} could come out significant by chance even if PS did nothing.",
+            f"Not corrected for multiple comparisons: this file gives {intervals} paired differences with such an "
+            f"interval and test (each table row, evaluated epoch, ablation cell, regime measure and gap counted once; "
+            f"the text repeats some of them), so about {0.05 * intervals:.0f} of them could exclude 0 by chance even "
+            f"if PS did nothing.",
             "", "Budgets (the same for baseline and PS):", "", _budget_rows(plan), ""]
+
+
+def paired_interval_count(results: SmallResults) -> int:
+    """How many paired differences with a 95% interval the Markdown gives (each also has a t-test): every row of its
+    tables and every gap difference, once, whatever the text repeats."""
+    tables = (results.comparison, results.curve_summary, results.ablation)
+    count = sum(int(table["ci_low"].notna().sum()) for table in tables if len(table))
+    if results.regime is not None and results.regime.selection:
+        count += regime_interval_count(results.regime)
+    return count
 
 
 def _dataset_sections(results: SmallResults, plan: Plan) -> list[str]:
@@ -319,13 +336,15 @@ def _ablation_section(results: SmallResults, plan: Plan, doc: Path, figures: dic
 
 
 def render(results: SmallResults, plan: Plan, *, command: str, doc: Path, csv_folder: Path,
-           figures: dict[str, Path]) -> str:
-    """The whole RESULTS.md text, section by section (metric values in percent)."""
+           figures: dict[str, Path], effect_map: list[str] = ()) -> str:
+    """The whole RESULTS.md text, section by section (metric values in percent); ``effect_map``: the lines of
+    `effect_section`, placed after the regime."""
     out = _header(results, command, doc, csv_folder) + _method(results, plan, command, doc, csv_folder)
     out += _dataset_sections(results, plan) + _length_section(results, plan, doc, figures)
     out += _ablation_section(results, plan, doc, figures)
     if results.regime is not None and results.regime.selection:
         out += [regime_markdown(results.regime, plan.regime, doc, figures.get("regime", {})), ""]
+    out += list(effect_map)
     out += [full_scale_section(csv_folder.parent), ""]
     return "\n".join(out)
 
@@ -370,10 +389,14 @@ def write_report(plan: Plan, *, results_dir: str | Path = "results/small", doc: 
     results = collect(plan, results_store(results_dir))
     write_csvs(results, results_dir)
     figures = write_figures(results, plan, images)
+    read = RecordStore(results_store(results_dir)).read
+    effect_map, _ = effect_section(plan.effect_map, read, doc=doc, images=Path(images), command=command)
+    effect_map += pretrained_section(plan.pretrained, read, command=command)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render(results, plan, command=command, doc=doc, csv_folder=results_dir, figures=figures))
+    doc.write_text(render(results, plan, command=command, doc=doc, csv_folder=results_dir, figures=figures,
+                          effect_map=effect_map))
     return results
 
 
-__all__ = ["SmallResults", "collect", "comparison_markdown", "render", "write_csvs", "write_figures",
-           "write_report"]
+__all__ = ["SmallResults", "collect", "comparison_markdown", "paired_interval_count", "render", "write_csvs",
+           "write_figures", "write_report"]
