@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python docs/make_images.py [--demo-dir psviz-output/demo]
 
-Toy and digits figures are made here (a minute or two on 2 cores); with ``--demo-dir`` the glyphs figures are
+Toy figures are made here (a minute or two on 2 cores); with ``--demo-dir`` the glyphs figures are
 drawn from the overfitting-regime runs a finished `psviz demo` left there (regime/baseline and regime/with_ps), with
 their mechanism measures in the captions.
 """
@@ -15,9 +15,8 @@ from pathlib import Path
 
 from psviz.names import ARMS, folder_name
 from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
-from psviz.viz import (ablation_heatmap, confidence_landscape, decision_boundaries, prepare_report, report_figures,
+from psviz.viz import (confidence_landscape, decision_boundaries, prepare_report, report_figures,
                        save_figure, synthetic_embeddings)
-from psviz.widgets import AblationGrid
 
 IMAGES = Path(__file__).resolve().parent / "images"
 DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "generalisation_gap",
@@ -35,7 +34,9 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     IMAGES.mkdir(parents=True, exist_ok=True)
-    toy, toy3 = pair("toy", embedding_dim=2), pair("toy")  # the 2-D toy as it was, and the toy preset (3-D)
+    # the toy as it was (2-D inputs, 4 seen classes, a 2-D embedding), and the toy preset (inputs and embedding on the
+    # sphere, rule T's seen classes)
+    toy, toy3 = pair("toy", dataset_options={"n_classes": 8}, embedding_dim=2), pair("toy")
     written = [
         save_figure(decision_boundaries(toy, backend="matplotlib"), IMAGES / "toy_decision_boundaries_circle.png"),
         save_figure(decision_boundaries(toy, space="input", backend="matplotlib"),
@@ -43,7 +44,7 @@ def main() -> None:
         save_figure(decision_boundaries(toy3, backend="matplotlib"), IMAGES / "toy_decision_boundaries_sphere.png"),
         save_figure(confidence_landscape(toy3, backend="matplotlib"), IMAGES / "toy_confidence_landscape_sphere.png"),
         save_figure(confidence_landscape(toy, backend="matplotlib"), IMAGES / "toy_confidence_landscape_circle.png"),
-        save_figure(confidence_landscape(toy3, space="input", backend="matplotlib"),
+        save_figure(confidence_landscape(toy, space="input", backend="matplotlib"),
                     IMAGES / "toy_confidence_landscape_input.png"),
     ]
     run = toy3["with PS"]
@@ -51,10 +52,6 @@ def main() -> None:
     written.append(save_figure(synthetic_embeddings(synthetic_batch(run, batch_size=24), class_names=names,
                                                     title="One toy batch on the sphere", backend="matplotlib"),
                                IMAGES / "toy_synthetic_sphere.png"))
-    grid = AblationGrid("digits", alphas=(0.1, 0.4, 1.0, 2.0), mus=(0.25, 0.5, 1.0, 2.0), seeds=(0, 1))
-    records = grid.run()
-    written.append(save_figure(ablation_heatmap(records, "map@r", backend="matplotlib"),
-                               IMAGES / "digits_ablation_alpha_mu.png"))
     if args.demo_dir is not None:
         runs = {arm: load_run(args.demo_dir / "regime" / folder_name(arm), "last") for arm, _ in ARMS}
         measures = {name: mechanism_measures(run) for name, run in runs.items()}

@@ -28,6 +28,11 @@ RELEASED_SOURCE = "README of the released code, github.com/navervision/proxy-syn
 # The benchmark datasets of Table 6, in the paper's column order (psviz.data names).
 BENCHMARKS = ("cub200", "cars196", "sop", "inshop")
 
+# Synthetic classes per seen class per batch at the released mu = 1 and batch 128 on CUB: 128 / 100 = 1.28 (paper.md,
+# "Derived facts"; psviz's arithmetic). PAPER_RHO is the rounded level the effect map and the toy default use.
+CUB_RHO = 128 / 100
+PAPER_RHO = 1.3
+
 # Losses whose Table 6 row was trained with their own recipe rather than the released one.
 OWN_RECIPE = ("proxy_anchor",)
 
@@ -98,5 +103,5 @@ def released_cars196() -> pd.DataFrame:
     return frame
 
 
-__all__ = ["BENCHMARKS", "OWN_RECIPE", "RELEASED_CARS196", "RELEASED_RUNS", "RELEASED_SOURCE", "SOURCE", "TABLE6",
+__all__ = ["BENCHMARKS", "CUB_RHO", "OWN_RECIPE", "PAPER_RHO", "RELEASED_CARS196", "RELEASED_RUNS", "RELEASED_SOURCE", "SOURCE", "TABLE6",
            "released_cars196", "table6"]

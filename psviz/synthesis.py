@@ -30,6 +30,8 @@ __all__ = [
     "random_partner",
     "roll_partner",
     "n_synthetic_for",
+    "mu_for_rho",
+    "synthetic_per_class",
 ]
 
 
@@ -81,6 +83,17 @@ class SynthesisResult:
 def n_synthetic_for(mu: float, batch_size: int) -> int:
     """floor(mu * B), robust to float representation (0.29 * 100 gives 29, not 28)."""
     return math.floor(mu * batch_size + 1e-9)
+
+
+def mu_for_rho(rho: float, n_classes: int, batch_size: int) -> float:
+    """The μ that makes max(1, round(ρ·C)) synthetic classes a batch of B: ρ synthetic classes per seen class, as
+    near as whole classes allow (ρ = ⌊μB⌋ / C, the effect map's axis)."""
+    return max(1, round(rho * n_classes)) / batch_size
+
+
+def synthetic_per_class(mu: float, n_classes: int, batch_size: int) -> float:
+    """ρ = ⌊μB⌋ / C: synthetic classes a batch makes per seen class."""
+    return n_synthetic_for(mu, batch_size) / n_classes
 
 
 def sample_lambda(alpha: float, generator: torch.Generator | None = None) -> float:

@@ -33,13 +33,13 @@ def _pair(name: str, **changes) -> dict:
 
 @pytest.fixture(scope="session")
 def toy_runs():
-    """Toy preset with a 2-D embedding (the unit circle): 2-D inputs, 4 seen / 4 unseen classes, 30 epochs."""
-    return _pair("toy", embedding_dim=2, epochs=30, eval_every=5)
+    """The toy as it was, on the circle: 2-D inputs, 4 seen / 4 unseen classes, a 2-D embedding, 30 epochs."""
+    return _pair("toy", dataset_options={"n_classes": 8}, embedding_dim=2, epochs=30, eval_every=5)
 
 
 @pytest.fixture(scope="session")
 def toy3_runs():
-    """The toy preset as it is (a 3-D embedding, on the sphere; inputs stay 2-D), 30 epochs."""
+    """The toy preset as it is (inputs and a 3-D embedding on the sphere), 30 epochs."""
     return _pair("toy", epochs=30, eval_every=5)
 
 

@@ -174,3 +174,37 @@ def test_the_section_is_written_from_stored_records(tmp_path: Path):
     assert "-2.00 [-2.00, -2.00]" in text
     empty, none = effect_section(plan, lambda c: None, doc=tmp_path / "R.md", images=tmp_path / "i2", command="x")
     assert "No cell has both arms stored yet." in "\n".join(empty) and none == {}
+
+
+# ---- the committed records: the toy's defaults follow the rules ---------------------------------------------------
+
+RUNS = Path(__file__).resolve().parents[1] / "results" / "small" / "runs"
+
+
+def _committed():
+    from psviz.train.records import RecordStore
+
+    return RecordStore(RUNS).read
+
+
+def test_toy_lengths_are_rule_l_on_the_committed_pilot():
+    from psviz.train.presets import TOY_LONG_EPOCHS
+
+    plan = EffectMapPlan()
+    lengths = plan.long_lengths(_committed())
+    toys = {level.classes: lengths.get(level.name) for level in plan.levels if level.dataset == "toy"}
+    assert toys == TOY_LONG_EPOCHS
+
+
+def test_toy_default_is_rule_t_on_the_committed_baselines():
+    from psviz.train.presets import TOY_SEEN_CLASSES, preset
+
+    plan = EffectMapPlan()
+    read = _committed()
+    level, table, why = teaching_level(plan, read, plan.long_lengths(read))
+    if level is None:
+        pytest.skip(f"the toy baselines are not all stored yet ({why})")
+    assert level.classes == TOY_SEEN_CLASSES
+    toy = preset("toy")
+    assert toy.dataset_options == {"n_classes": 2 * TOY_SEEN_CLASSES, "dim": 3}
+    assert n_synthetic_for(toy.mu, toy.batch_size) / TOY_SEEN_CLASSES == pytest.approx(1.3, abs=0.1)

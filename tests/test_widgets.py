@@ -193,3 +193,24 @@ def test_every_figure_reaches_the_browser_as_json_and_redraws_as_a_fresh_widget(
     grid._redraw()
     assert _not_json(grid.figure) == []
     assert grid.figure.data[0].z[1][0] is None  # α = 1 has no run yet: an empty cell, not a dropped figure
+
+
+def test_panel_crosses_the_effect_map_by_seen_classes():
+    from psviz.train.presets import TOY_LONG_EPOCHS, toy_budget
+    from psviz.train import ConfigError
+
+    panel = ProxySynthesisPanel("toy", umap=False)
+    assert "= 10 / 8 = <b>1.25</b>" in panel.rho.value  # the toy default: rho near the paper's 1.28
+    panel.seen_classes.value = 24
+    configs = panel.configs()
+    assert {c.dataset_options["n_classes"] for c in configs.values()} == {48}
+    assert {c.epochs for c in configs.values()} == {TOY_LONG_EPOCHS[24]}
+    assert "10 / 24" in panel.rho.value and "press <b>Train</b>" in panel.status.value
+    panel.mu.value = 1.0
+    assert "64 / 24 = <b>2.67</b>" in panel.rho.value
+    panel.dataset.value = "digits"
+    assert panel.seen_classes.disabled and "/ 5 =" in panel.rho.value
+    with pytest.raises(ValueError, match="toy only"):
+        panel_config("digits", loss="norm_softmax", ps=True, alpha=0.4, mu=1.0, seed=0, seen_classes=8)
+    with pytest.raises(ConfigError, match="seen_classes must be one of 4, 8, 12, 24"):
+        toy_budget(5)

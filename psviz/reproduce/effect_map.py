@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..synthesis import n_synthetic_for
+from ..paper import PAPER_RHO
+from ..synthesis import mu_for_rho, n_synthetic_for
 from ..train import TrainConfig, preset
 from .plan import Job, glyphs_budget
 from .regime import smooth
 
 ALPHA = 0.4
 RHO_LEVELS = (0.25, 1.3, 4, 16)
-PAPER_RHO = 1.3  # CUB: 128 synthetic classes a batch for 100 seen classes (paper.md, "Derived facts")
 MAX_MU = 16  # cells asking for more than 16 B synthetic classes a batch are left out as too costly
 LOSSES = ("norm_softmax", "cosface", "proxy_anchor")
 CORE_LOSS = "norm_softmax"
@@ -100,10 +100,8 @@ class Cell:
 
 def mu_for(rho: float, level: Level) -> float | None:
     """μ giving S = max(1, round(ρ·C)) synthetic classes a batch; None when S exceeds `MAX_MU`·B."""
-    synthetic = max(1, round(rho * level.classes))
-    if synthetic > MAX_MU * level.batch_size:
-        return None
-    return synthetic / level.batch_size
+    mu = mu_for_rho(rho, level.classes, level.batch_size)
+    return None if mu > MAX_MU else mu
 
 
 def level_cells(level: Level) -> list[Cell]:

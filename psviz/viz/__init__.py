@@ -9,6 +9,7 @@ from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .density import synthetic_density
+from .effect_map import effect_forest, effect_heatmaps
 from .explore import Explorer, explorer
 from .files import save_figure
 from .gap import generalisation_gap
@@ -34,6 +35,8 @@ __all__ = [
     "confidence_landscape",
     "decision_boundaries",
     "difference_table",
+    "effect_forest",
+    "effect_heatmaps",
     "explorer",
     "generalisation_gap",
     "length_curves",

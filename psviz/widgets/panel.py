@@ -6,9 +6,13 @@ import time
 
 import ipywidgets as widgets
 
+from .. import data as datasets
 from .. import losses
 from ..names import ARMS, WITH_PS
+from ..paper import CUB_RHO
+from ..synthesis import n_synthetic_for, synthetic_per_class
 from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
+from ..train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
 from ..viz.boundaries import decision_boundaries
 from ..viz.curves import recall_at_k
 from ..viz.explore import explorer
@@ -25,17 +29,39 @@ TAB_TITLES = ("synthetic batch", "regions", "landscape", "UMAP", "Recall@K")
 
 
 def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, seed: int,
-                 epochs: int | None = None, embedding_dim: int | None = None) -> TrainConfig:
-    """The small run behind the panel: the dataset's preset with the chosen loss, PS settings and seed."""
+                 epochs: int | None = None, embedding_dim: int | None = None,
+                 seen_classes: int | None = None) -> TrainConfig:
+    """The small run behind the panel: the dataset's preset with the chosen loss, PS settings and seed; for the toy,
+    ``seen_classes`` picks one of the effect map's levels (its own length)."""
     if dataset not in PANEL_DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(PANEL_DATASETS)}, got {dataset!r}")
     changes = dict(loss=loss, ps=ps, alpha=alpha, mu=mu, seed=seed)
+    if seen_classes is not None:
+        if dataset != "toy":
+            raise ValueError(f"seen_classes applies to the toy only (dataset={dataset!r})")
+        changes = {**toy_budget(seen_classes), **changes}
     if epochs is not None:
         changes["epochs"] = epochs
         changes["eval_every"] = epochs
     if embedding_dim is not None:
         changes["embedding_dim"] = embedding_dim
     return preset(dataset, **changes)
+
+
+def rho_text(mu: float, n_classes: int, batch_size: int) -> str:
+    """'ρ = ⌊μB⌋ / C = 10 / 8 = 1.25 synthetic classes per seen class per batch': where a run sits on the effect
+    map's axis, beside the paper's CUB value."""
+    made = n_synthetic_for(mu, batch_size)
+    return (f"ρ = ⌊μB⌋ / C = {made} / {n_classes} = <b>{synthetic_per_class(mu, n_classes, batch_size):.3g}</b> "
+            f"synthetic classes per seen class per batch (the paper on CUB: {CUB_RHO:.2f})")
+
+
+def seen_class_count(dataset: str, seen_classes: int | None = None) -> int:
+    """C for the panel's runs: the toy's chosen level, or the preset dataset's seen classes."""
+    if dataset == "toy":
+        return TOY_SEEN_CLASSES if seen_classes is None else seen_classes
+    config = preset(dataset)
+    return len(datasets.load(config.dataset, datasets.SEEN, **config.dataset_options).class_names)
 
 
 def on_step(slider) -> float:
@@ -46,7 +72,8 @@ def on_step(slider) -> float:
 
 
 class ProxySynthesisPanel:
-    """Sliders for α, μ and λ, a loss and a dataset menu, and a Train button; four linked figures below.
+    """Sliders for α, μ and λ, a loss and a dataset menu, the toy's seen classes, and a Train button; four linked
+    figures below. A line under the sliders says where μ puts the run on the effect map's ρ axis.
 
     Train fits the baseline and the PS run (both cached: going back to settings already trained is instant) and
     redraws the synthetic batch, the decision regions (2-D/3-D embeddings), the UMAP of seen vs unseen classes
@@ -55,9 +82,9 @@ class ProxySynthesisPanel:
     Everything is reachable from Python (``panel.alpha.value = 1.0; panel.train()``) for scripts and tests.
     """
 
-    def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = 0.4, mu: float = 1.0,
+    def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = 0.4, mu: float | None = None,
                  seed: int = 0, epochs: int | None = None, embedding_dim: int | None = None,
-                 cache: RunCache | None = None, umap: bool = True):
+                 seen_classes: int = TOY_SEEN_CLASSES, cache: RunCache | None = None, umap: bool = True):
         self.cache = cache if cache is not None else RunCache()
         self.epochs, self.embedding_dim, self.show_umap = epochs, embedding_dim, umap
         style = {"description_width": "70px"}
@@ -65,8 +92,14 @@ class ProxySynthesisPanel:
         self.loss = widgets.Dropdown(options=losses.available(), value=loss, description="loss", style=style)
         self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
                                          continuous_update=False, style=style)
-        self.mu = widgets.FloatSlider(value=mu, min=0.0, max=2.0, step=0.25, description="μ",
-                                      continuous_update=False, style=style)
+        mu = preset(dataset).mu if mu is None else mu  # the toy's default gives the paper's ρ
+        self.mu = widgets.FloatSlider(value=mu, min=0.0, max=2.0, step=0.01, description="μ",
+                                      continuous_update=False, style=style, readout_format=".2f")
+        self.seen_classes = widgets.Dropdown(options=list(TOY_LONG_EPOCHS), value=seen_classes,
+                                             description="seen C", style=style, disabled=dataset != "toy",
+                                             layout=widgets.Layout(width="160px"),
+                                             tooltip="seen classes of the toy: the effect map's rows")
+        self.rho = widgets.HTML()
         self.lam = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="λ", style=style,
                                        disabled=True)
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=style,
@@ -78,6 +111,7 @@ class ProxySynthesisPanel:
         self.explorer = None
         self.status = widgets.HTML(value="Press <b>Train</b> to fit a baseline and a PS run.")
         self.errors = ErrorBox()
+        self._update_rho()
         self.slots = {name: FigureSlot(placeholder("not trained yet")) for name in FIGURES}
         self.runs: dict[str, FitResult] = {}
         self.batch = None
@@ -85,7 +119,7 @@ class ProxySynthesisPanel:
         self.train_button.on_click(lambda _: self.errors.guard(self.train))
         self.explore_button.on_click(lambda _: self.errors.guard(self.open_explorer))
         self.lam.observe(lambda change: self.errors.guard(self.move_lambda, change["new"]), names="value")
-        for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed):
+        for control in (self.alpha, self.mu, self.loss, self.dataset, self.seed, self.seen_classes):
             control.observe(lambda _: self.errors.guard(self._show_if_cached), names="value")
         # the landscape tab holds one live landscape per run, redrawn while the toy runs train
         self.landscape = widgets.HBox([widgets.HTML("Press <b>Train</b>: the confidence landscapes of both runs "
@@ -98,8 +132,9 @@ class ProxySynthesisPanel:
             tabs.set_title(i, title)
         self.tabs = tabs
         self.widget = widgets.VBox([
-            widgets.HBox([self.dataset, self.loss, self.seed, self.train_button, self.explore_button]),
-            widgets.HBox([self.alpha, self.mu, self.lam]),
+            widgets.HBox([self.dataset, self.seen_classes, self.loss, self.seed, self.train_button,
+                          self.explore_button]),
+            widgets.HBox([self.alpha, self.mu, self.lam]), self.rho,
             self.status, self.errors.widget, tabs, self.explorer_box,
         ])
 
@@ -115,7 +150,8 @@ class ProxySynthesisPanel:
     def configs(self) -> dict[str, TrainConfig]:
         """The baseline and PS configs the controls describe now."""
         common = dict(loss=self.loss.value, alpha=on_step(self.alpha), mu=on_step(self.mu), seed=int(self.seed.value),
-                      epochs=self.epochs, embedding_dim=self.embedding_dim)
+                      epochs=self.epochs, embedding_dim=self.embedding_dim,
+                      seen_classes=self.seen_classes.value if self.dataset.value == "toy" else None)
         return {name: panel_config(self.dataset.value, ps=ps, **common) for name, ps in ARMS}
 
     def train(self) -> dict[str, FitResult]:
@@ -161,8 +197,15 @@ class ProxySynthesisPanel:
             parts.append(f"{name}: R@1 {100 * m['recall@1']:.1f}, MAP@R {100 * m['map@r']:.1f}")
         return f"{' · '.join(parts)} (unseen classes; {seconds:.1f} s)"
 
+    def _update_rho(self) -> None:
+        toy = self.dataset.value == "toy"
+        self.seen_classes.disabled = not toy
+        n_classes = seen_class_count(self.dataset.value, self.seen_classes.value if toy else None)
+        self.rho.value = rho_text(on_step(self.mu), n_classes, preset(self.dataset.value).batch_size)
+
     def _show_if_cached(self) -> None:
         """Redraw at once when the runs for the new settings were trained before; else ask for Train."""
+        self._update_rho()
         configs = self.configs()
         found = {name: self.cache.cached_run(c) for name, c in configs.items()}
         if all(run is not None for run in found.values()):
@@ -219,4 +262,4 @@ class ProxySynthesisPanel:
         set_lambda(self.figures["synthetic"], self.batch, lam, class_names=self._names)
 
 
-__all__ = ["PANEL_DATASETS", "ProxySynthesisPanel", "on_step", "panel_config"]
+__all__ = ["PANEL_DATASETS", "ProxySynthesisPanel", "on_step", "panel_config", "rho_text", "seen_class_count"]
