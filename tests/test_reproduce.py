@@ -300,8 +300,7 @@ def test_a_dataset_that_cannot_load_is_skipped_with_its_reason(tmp_path, monkeyp
     monkeypatch.setattr("psviz.data.load", refuse)
     assert small.unavailable(Plan.tiny()) == {"digits": "digits: no files here"}
     small.reproduce_small(Plan.tiny(), results_dir=tmp_path / "small", doc=tmp_path / "RESULTS.md",
-                          images=tmp_path / "images", workers=1, progress=False,
-                          parts=("curves", "small", "ablation", "sweep", "regime"))
+                          images=tmp_path / "images", workers=1, progress=False)
     out = capsys.readouterr().out
     # the digits runs are skipped; the regime part trains on the toy, which needs no files
     assert "skipping digits: digits: no files here" in out and "runs: 6 trained" in out

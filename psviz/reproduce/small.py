@@ -11,8 +11,9 @@ from .regime import select
 from .report import SmallResults, results_store, write_report
 from .runner import run_jobs, unique
 
-PARTS = ("curves", "small", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot",
-         "pretrained")
+PARTS = ("curves", "small", "ablation", "sweep", "regime")  # the default: about an hour on 2 cores
+# the pre-registered studies (docs/PREREGISTRATION.md), trained on request: hours on 2 cores
+STUDY_PARTS = ("effect-pilot", "effect-map", "pretrained-pilot", "pretrained")
 
 
 def reproduce_small(plan: Plan | None = None, *, parts=PARTS, results_dir: str | Path = "results/small",
@@ -86,4 +87,4 @@ def unavailable(plan: Plan) -> dict[str, str]:
     return found
 
 
-__all__ = ["PARTS", "reproduce_small", "staged_jobs", "unavailable"]
+__all__ = ["PARTS", "STUDY_PARTS", "reproduce_small", "staged_jobs", "unavailable"]

@@ -54,7 +54,7 @@ PRESETS: Registry[dict] = Registry("preset", {
         dataset="glyphs", dataset_options={"classes": 200}, model="efficientnet_lite0",
         model_options={"weights": "imagenet", "freeze_bn": True, "pooling": "avg"}, embedding_dim=128, image_size=64,
         augment=True, loss="norm_softmax", optimizer="adam", lr=3e-4, proxy_lr=3e-2, adam_eps=0.01,
-        weight_decay=1e-4, batch_size=128, epochs=12, lr_milestones=[5], lr_gamma=0.1, eval_every=12,
+        weight_decay=1e-4, batch_size=128, epochs=14, lr_milestones=[5], lr_gamma=0.1, eval_every=14,
         ks=[1, 2, 4, 8], alpha=0.4, mu=1.0),
     "paper-bn-inception": dict(_PAPER, model="bn_inception"),
     "paper-resnet50": dict(_PAPER, model="resnet50"),
