@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from psviz.reproduce.effect_map import (LEVELS, LONG, MAX_MU, SHORT, EffectMapPlan, Level, level_cells, long_epochs,
@@ -229,3 +230,19 @@ def test_psviz_reproduce_trains_the_studies_and_writes_their_sections(tmp_path, 
     assert (tmp_path / "images" / "effect_map_heatmap.png").stat().st_size > 10_000
     assert main(args) == 0
     assert "runs: 0 trained" in capsys.readouterr().out
+
+
+def test_holm_counts_cells_not_run_yet_and_the_region_rule_needs_neighbours():
+    from psviz.reproduce.effect_report import regions
+    from psviz.reproduce.effect_results import with_holm
+
+    rows = [{"dataset": "toy", "classes": c, "level": f"toy-{c}", "loss": "norm_softmax", "length": "long",
+             "rho": rho, "diff": diff, "p": p, "sign_flip_p": p, "n": 10, "planned": 10}
+            for c, rho, diff, p in [(4, 0.25, -0.1, 0.001), (4, 4, -0.1, 0.001), (8, 1.3, -0.1, 0.001),
+                                    (12, 1.3, -0.1, 0.001), (12, 16, 0.1, 0.2)]]
+    table = with_holm(pd.DataFrame(rows), family_size=10)
+    assert table["holm_p"].iloc[0] == pytest.approx(0.01)  # 10 tests in the family, 5 of them not run yet
+    assert with_holm(pd.DataFrame(rows))["holm_p"].iloc[0] == pytest.approx(0.005)
+    # toy-4's significant cells sit at ρ 0.25 and 4, which are not neighbours; C 8 and 12 at ρ 1.3 are
+    assert regions(table, -1) == ["toy at C 8 and 12 (ρ 1.3)"]
+    assert regions(table, +1) == []

@@ -39,23 +39,27 @@ def cell_row(plan: EffectMapPlan, cell: Cell, long: int, read, metric: str = PRI
             "sign_flip_p": sign_flip_p(np.subtract(ps, base)) if seeds else np.nan, "seeds": seeds}
 
 
-def with_holm(frame: pd.DataFrame, familywise: float = FAMILYWISE) -> pd.DataFrame:
-    """Adds Holm-adjusted p-values over the frame's rows (one family) and the verdicts at ``familywise``; a cell is
-    complete when every planned seed is in."""
+def with_holm(frame: pd.DataFrame, familywise: float = FAMILYWISE, family_size: int | None = None) -> pd.DataFrame:
+    """Adds Holm-adjusted p-values over the frame's rows as one family of ``family_size`` tests (default: the rows;
+    cells not stored yet count as p = 1, which keeps the adjustment valid while a study is incomplete), the verdicts
+    at ``familywise``, whether the t-test and the exact sign-flip test agree unadjusted, and whether each cell has
+    every planned seed."""
     out = frame.copy()
-    out["holm_p"] = holm(out["p"].to_numpy(float)) if len(out) else []
+    missing = max(0, (family_size or len(out)) - len(out))
+    out["holm_p"] = holm([*out["p"].to_numpy(float), *[1.0] * missing])[:len(out)] if len(out) else []
     out["holm_significant"] = out["holm_p"] < familywise
-    out["sign_flip_significant"] = out["sign_flip_p"] < familywise
+    out["tests_agree"] = (out["p"] < familywise) == (out["sign_flip_p"] < familywise)
     out["complete"] = out["n"] == out["planned"]
     return out
 
 
 def effect_table(plan: EffectMapPlan, read, lengths: dict[str, int], metric: str = PRIMARY) -> pd.DataFrame:
-    """Every cell whose level has a length and at least one finished pair, with Holm across those cells."""
+    """Every cell whose level has a length and at least one finished pair, with Holm across all the plan's cells (the
+    pre-registered family; cells without runs count as p = 1)."""
     rows = [cell_row(plan, cell, lengths[cell.level.name], read, metric) for cell in plan.cells()
             if cell.level.name in lengths]
     frame = pd.DataFrame([row for row in rows if row["n"] > 0])
-    return with_holm(frame) if len(frame) else frame
+    return with_holm(frame, family_size=len(plan.cells())) if len(frame) else frame
 
 
 def baseline_spread(plan: EffectMapPlan, level: Level, long: int, read, metric: str = PRIMARY) -> dict:
