@@ -29,9 +29,11 @@ def _default_effect_map():
 
 
 def _default_pretrained():
-    from .pretrained import PretrainedPlan
+    from .pretrained import PretrainedPlan  # the pretrained plan builds on this module's jobs
 
     return PretrainedPlan()
+
+
 # parts whose runs are chosen from an earlier part's stored baseline runs
 STAGED_PARTS = ("regime", "effect-map", "pretrained")
 ABLATION_ALPHAS = (0.1, 0.4, 1.0, 2.0)
@@ -62,8 +64,7 @@ CURVE_EVAL_EVERY = 4
 class Job:
     """One run to do: which part of the reproduction it belongs to, and its config."""
 
-    part: str  # "small", "curves", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot" or
-    # "pretrained"
+    part: str  # "small", "curves", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot", ...
     config: TrainConfig
     measures: bool = False  # also store `psviz.train.mechanism_measures` of the trained run
 
