@@ -441,7 +441,8 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
                     + (f" As a default it takes the first candidate whose baseline is reproducible over seeds, "
                        f"'{chosen.name}'." if chosen is not None else ""), ""]
         if chosen is not None and dataset in results.chosen:
-            heading = "the chosen regime" if selection.why == "overfits" else "the new default"
+            heading = ("the chosen regime" if selection.why == "overfits" else
+                       "the sweep's default (since replaced by rule T of the effect map)")
             out += [f"### {name}: PS at {heading} ('{chosen.name}')", ""]
             out += _arms_section(plan, dataset, results.chosen[dataset], doc, figures.get(dataset))
             out += _firmness(results, plan, dataset)
