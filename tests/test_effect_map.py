@@ -246,3 +246,8 @@ def test_holm_counts_cells_not_run_yet_and_the_region_rule_needs_neighbours():
     # toy-4's significant cells sit at ρ 0.25 and 4, which are not neighbours; C 8 and 12 at ρ 1.3 are
     assert regions(table, -1) == ["toy at C 8 and 12 (ρ 1.3)"]
     assert regions(table, +1) == []
+
+
+def test_the_figures_show_themselves_as_png_in_a_notebook():
+    png = effect_forest(_table())._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

@@ -7,6 +7,7 @@ Both take the table `psviz.reproduce.effect_results.effect_table` makes (fractio
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -17,6 +18,15 @@ from matplotlib.figure import Figure
 _NEEDED = ("level", "loss", "length", "achieved_rho", "diff", "ci_low", "ci_high", "holm_significant")
 LOSS_NAMES = {"norm_softmax": "Norm-SoftMax", "cosface": "CosFace", "proxy_anchor": "Proxy-Anchor"}
 HELPS, HURTS, NEITHER = "#1A7F37", "#C62828", "#7A7A7A"
+
+
+class ShownFigure(Figure):
+    """A matplotlib figure that shows itself as a PNG in a notebook even where pyplot's inline backend is not on."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 def _check(table: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +57,7 @@ def effect_forest(table: pd.DataFrame, *, metric_name: str = "unseen MAP@R") -> 
     """One row per cell: PS − baseline in points with its 95% interval; filled and coloured where Holm-significant."""
     table = _check(table).reset_index(drop=True)
     height = 1.2 + 0.26 * len(table)
-    fig = Figure(figsize=(8.5, height), layout="constrained")
+    fig = ShownFigure(figsize=(8.5, height), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(table))[::-1]
     for yi, (_, row) in zip(y, table.iterrows()):
@@ -86,7 +96,7 @@ def effect_heatmaps(table: pd.DataFrame) -> Figure:
     datasets = list(dict.fromkeys(_check(table)["dataset"]))
     grids = {d: heat_grid(table, d) for d in datasets}
     bound = max(1.0, max(float(np.nanmax(np.abs(100 * g[0].to_numpy(float)))) for g in grids.values()))
-    fig = Figure(figsize=(5.2 * len(datasets), 4.0), layout="constrained")
+    fig = ShownFigure(figsize=(5.2 * len(datasets), 4.0), layout="constrained")
     axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, dataset in zip(axes, datasets):
         diff, flag, rho = grids[dataset]
@@ -106,5 +116,5 @@ def effect_heatmaps(table: pd.DataFrame) -> Figure:
     return fig
 
 
-__all__ = ["HELPS", "HURTS", "NEITHER", "cell_label", "effect_forest", "effect_heatmaps", "heat_grid",
+__all__ = ["HELPS", "HURTS", "NEITHER", "ShownFigure", "cell_label", "effect_forest", "effect_heatmaps", "heat_grid",
            "verdict_colour"]
