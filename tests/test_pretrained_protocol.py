@@ -86,7 +86,7 @@ def test_cells_pair_by_seed_and_read_against_table_6():
     assert "norm_softmax: PS +2.10 points, Holm-significant; this agrees with Table 6's sign" in text
     assert "proxy_anchor" in text and "inconclusive" in text
     lines = "\n".join(pretrained_section(plan, read, command="psviz reproduce"))
-    assert "chose learning rate 0.001 and 4 epochs" in lines and "+1.1" in lines
+    assert "chose learning rate 0.001 and 4 epochs" in lines and "| +1.1 |" in lines
 
 
 def test_the_section_waits_for_the_pilot():
