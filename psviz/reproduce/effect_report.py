@@ -3,7 +3,6 @@ one paragraph on what the map shows, and the table of cells, all from stored rec
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,6 @@ from .effect_map import EffectMapPlan, short_epochs
 from .effect_results import PRIMARY, SECONDARY, effect_table, teaching_level
 
 PLAN_DOC = "docs/PREREGISTRATION.md"
-
-
-def _relative(path: Path, doc: Path) -> str:
-    return Path(os.path.relpath(Path(path).resolve(), Path(doc).resolve().parent)).as_posix()
 
 
 def lengths_table(plan: EffectMapPlan, lengths: dict[str, int]) -> str:
@@ -139,8 +134,8 @@ def effect_section(plan: EffectMapPlan, read, *, doc: Path, images: Path, comman
     missing = sum(len(c.level.seeds) for c in plan.cells() if c.level.name in lengths) - int(table["n"].sum())
     out += ["### What the map shows", "", summary_paragraph(table, secondary), "", _trends(table), "",
             f"Cells: {len(table)} of {len(plan.cells())} planned have runs; {missing} planned pairs are still missing.",
-            "", f"![forest plot of the effect map]({_relative(figures['effect_forest'], doc)})", "",
-            f"![heatmap of the effect map]({_relative(figures['effect_heatmap'], doc)})", "",
+            "", f"![forest plot of the effect map]({md.relative_link(figures['effect_forest'], doc)})", "",
+            f"![heatmap of the effect map]({md.relative_link(figures['effect_heatmap'], doc)})", "",
             "<details><summary>Every cell (unseen MAP@R, points)</summary>", "", cells_table(table), "", "</details>",
             ""]
     return out, figures

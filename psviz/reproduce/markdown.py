@@ -6,11 +6,18 @@ The formatters write numbers as they are given: callers pass percent (see `psviz
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import pandas as pd
 
 from ..names import BASELINE, WITH_PS, column
 from .stats import significant as is_significant
+
+
+def relative_link(path: str | Path, doc: str | Path) -> str:
+    """``path`` as a link from the Markdown file ``doc`` (relative to its folder)."""
+    return Path(os.path.relpath(path, Path(doc).parent)).as_posix()
 
 
 def mean_std(mean: float, std: float) -> str:
@@ -54,4 +61,4 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["arm_cells", "curve_table", "difference", "mean_std", "paired_cell", "to_markdown"]
+__all__ = ["arm_cells", "curve_table", "difference", "mean_std", "paired_cell", "relative_link", "to_markdown"]

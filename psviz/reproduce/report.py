@@ -239,15 +239,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-def _relative(path: Path, doc: Path) -> str:
-    return os.path.relpath(path, doc.parent)
-
-
 def _header(results: SmallResults, command: str, doc: Path, csv_folder: Path) -> list[str]:
     """The title, the line saying what wrote the file, and a warning when planned runs are missing."""
     out = ["# Results: what Proxy Synthesis does on data psviz can run", "",
            f"_Written by `{command}` on {datetime.date.today().isoformat()}. Do not edit by hand: rerun the "
-           f"command (finished runs are read back from `{_relative(results_store(csv_folder), doc)}`, "
+           f"command (finished runs are read back from `{md.relative_link(results_store(csv_folder), doc)}`, "
            f"not redone)._", ""]
     if results.stored < results.planned:
         out += [f"**INCOMPLETE: {results.stored} of {results.planned} planned runs are stored** (missing per part: "
@@ -263,7 +259,7 @@ def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_fold
     intervals = paired_interval_count(results)
     return ["## How these numbers were made", "",
             f"- Command: `{command}`. It trains every run of the plan not yet stored (one JSON record per run), then "
-            f"writes `{_relative(csv_folder, doc)}/*.csv`, the figures and this file.",
+            f"writes `{md.relative_link(csv_folder, doc)}/*.csv`, the figures and this file.",
             f"- Machine: {_machine()}.",
             f"- Runs: {results.stored} stored of {results.planned} planned. Per-run training and evaluation time, "
             f"summed: {_duration(total)} for the table and the ablation (long runs: "
@@ -315,7 +311,7 @@ def _length_section(results: SmallResults, plan: Plan, doc: Path, figures: dict[
            f"{_epochs(plan.curve_epochs)} and evaluate the unseen classes every {_epochs(plan.curve_eval_every)} "
            f"({len(plan.seeds[plan.curve_dataset])} seeds per arm).", ""]
     if "curves" in figures:
-        out += [f"![unseen MAP@R per epoch]({_relative(figures['curves'], doc)})", ""]
+        out += [f"![unseen MAP@R per epoch]({md.relative_link(figures['curves'], doc)})", ""]
     out += [_curve_text(results.curve_summary, short), _short_budget_line(results.comparison, plan), ""]
     if len(results.curve_summary):
         out += ["<details><summary>Every evaluated epoch (unseen MAP@R %)</summary>", "",
@@ -329,7 +325,7 @@ def _ablation_section(results: SmallResults, plan: Plan, doc: Path, figures: dic
            f"{_epochs(plan.budgets[plan.ablation_dataset]['epochs'])}, {len(plan.seeds[plan.ablation_dataset])} seeds",
            "", "Unseen MAP@R (%); each cell is compared with the baseline's runs of the same seeds.", ""]
     if "ablation" in figures:
-        out += [f"![alpha x mu heatmap]({_relative(figures['ablation'], doc)})", ""]
+        out += [f"![alpha x mu heatmap]({md.relative_link(figures['ablation'], doc)})", ""]
     if len(results.ablation_runs):
         out += [_ablation_text(results), "", _ablation_table(results), ""]
     return out
