@@ -128,13 +128,19 @@ def unseen_curves(records: list[dict], metric: str = "map@r") -> tuple[np.ndarra
     return np.array(epochs), np.array([[rows[e] for e in epochs] for rows in per_seed], float)
 
 
+def smoothed_mean(records: list[dict], window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """(centre epochs, M): each record's unseen MAP@R smoothed over ``window`` evaluations, then the mean over
+    records (seeds); the curve rules L and P read."""
+    epochs, values = unseen_curves(records)
+    return smooth(epochs[None].astype(float), window)[0], smooth(values, window).mean(axis=0)
+
+
 def long_epochs(records: list[dict], window: int = WINDOW, tolerance: float = TOLERANCE) -> int:
     """Rule L, on baseline records alone: the smallest centre epoch where the seed-mean unseen MAP@R, smoothed over
     ``window`` evaluations, is within ``tolerance`` of its maximum."""
     if any(r["config"]["ps"] for r in records):
         raise ValueError("rule L reads the baseline alone; a PS record was passed")
-    epochs, values = unseen_curves(records)
-    centres, mean = smooth(epochs[None].astype(float), window)[0], smooth(values, window).mean(axis=0)
+    centres, mean = smoothed_mean(records, window)
     first = int(np.flatnonzero(mean >= mean.max() - tolerance)[0])
     return max(1, int(round(centres[first])))
 
@@ -209,4 +215,4 @@ class EffectMapPlan:
 
 __all__ = ["ALPHA", "CORE_LOSS", "Cell", "EffectMapPlan", "LEVELS", "LONG", "LOSSES", "Level", "MAX_MU",
            "PAPER_RHO", "RHO_LEVELS", "SHORT", "TEACHING_RULE", "budget", "level_cells", "long_epochs", "mu_for",
-           "short_epochs", "unseen_curves"]
+           "short_epochs", "smoothed_mean", "unseen_curves"]

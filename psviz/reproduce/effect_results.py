@@ -25,18 +25,23 @@ def _paired_values(plan: EffectMapPlan, cell: Cell, long: int, read, metric: str
     return seeds, base, ps
 
 
+def paired_row(baseline: list, with_ps: list) -> dict:
+    """Both arms' means, the paired difference (`paired_difference`) and the exact sign-flip p of values paired by
+    seed (NaN where nothing is paired)."""
+    return {"baseline_mean": float(np.mean(baseline)) if baseline else np.nan,
+            "ps_mean": float(np.mean(with_ps)) if with_ps else np.nan, **paired_difference(baseline, with_ps),
+            "sign_flip_p": sign_flip_p(np.subtract(with_ps, baseline)) if baseline else np.nan}
+
+
 def cell_row(plan: EffectMapPlan, cell: Cell, long: int, read, metric: str = PRIMARY) -> dict:
     """One cell's comparison (fractions): arm means, the paired difference with its t interval and p, and the exact
     sign-flip p."""
     seeds, base, ps = _paired_values(plan, cell, long, read, metric)
     epochs = plan.cell_configs(cell, long, 0)[0].epochs
-    found = paired_difference(base, ps)
     return {"dataset": cell.level.dataset, "classes": cell.level.classes, "level": cell.level.name, "loss": cell.loss,
             "length": cell.length, "epochs": epochs, "rho": cell.rho, "achieved_rho": cell.achieved_rho,
-            "mu": cell.mu, "synthetic": cell.synthetic, "planned": len(cell.level.seeds),
-            "baseline_mean": float(np.mean(base)) if base else np.nan,
-            "ps_mean": float(np.mean(ps)) if ps else np.nan, **found,
-            "sign_flip_p": sign_flip_p(np.subtract(ps, base)) if seeds else np.nan, "seeds": seeds}
+            "mu": cell.mu, "synthetic": cell.synthetic, "planned": len(cell.level.seeds), **paired_row(base, ps),
+            "seeds": seeds}
 
 
 def with_holm(frame: pd.DataFrame, familywise: float = FAMILYWISE, family_size: int | None = None) -> pd.DataFrame:
@@ -89,5 +94,5 @@ def teaching_level(plan: EffectMapPlan, read, lengths: dict[str, int], rule: dic
     return by_name[table.loc[closest, "level"]], table, "closest to target"
 
 
-__all__ = ["FAMILYWISE", "PRIMARY", "SECONDARY", "baseline_spread", "cell_row", "effect_table", "teaching_level",
-           "with_holm"]
+__all__ = ["FAMILYWISE", "PRIMARY", "SECONDARY", "baseline_spread", "cell_row", "effect_table", "paired_row",
+           "teaching_level", "with_holm"]

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..train import TrainConfig, preset
-from .effect_map import WINDOW, long_epochs, unseen_curves
+from .effect_map import long_epochs, smoothed_mean
 from .plan import Job
-from .regime import smooth
 
 IMAGENET, SCRATCH = "imagenet", "scratch"
 PILOT_LRS = (1e-4, 3e-4, 1e-3)
@@ -53,8 +52,7 @@ def choose(records_by_lr: dict[float, list[dict]], max_seconds: float = MAX_RUN_
     ``max_seconds``."""
     if any(r["config"]["ps"] for records in records_by_lr.values() for r in records):
         raise ValueError("rule P reads the baseline alone; a PS record was passed")
-    peaks = {lr: float(smooth(unseen_curves(records)[1], WINDOW).mean(axis=0).max())
-             for lr, records in records_by_lr.items()}
+    peaks = {lr: float(smoothed_mean(records)[1].max()) for lr, records in records_by_lr.items()}
     lr = max(peaks, key=peaks.get)
     epochs = long_epochs(records_by_lr[lr])
     per_epoch, per_eval = _pilot_timing(records_by_lr[lr])

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from . import markdown as md
-from .effect_results import PRIMARY, SECONDARY, with_holm
+from .effect_results import PRIMARY, SECONDARY, paired_row, with_holm
 from .pretrained import IMAGENET, PretrainedPlan
-from .stats import paired_difference, sign_flip_p
 from ..paper import table6
 
 def cell_rows(plan: PretrainedPlan, read, choice, metric: str) -> pd.DataFrame:
@@ -19,11 +18,8 @@ def cell_rows(plan: PretrainedPlan, read, choice, metric: str) -> pd.DataFrame:
             pairs = [(b["metrics"][metric], p["metrics"][metric]) for seed in plan.seeds
                      if None not in (pair := [read(c) for c in plan.cell_configs(loss, start, seed, choice)])
                      for b, p in [pair]]
-            base, ps = [b for b, _ in pairs], [p for _, p in pairs]
             rows.append({"start": start, "loss": loss, "planned": len(plan.seeds),
-                         "baseline_mean": sum(base) / len(base) if base else float("nan"),
-                         "ps_mean": sum(ps) / len(ps) if ps else float("nan"), **paired_difference(base, ps),
-                         "sign_flip_p": sign_flip_p([p - b for b, p in pairs]) if pairs else float("nan")})
+                         **paired_row([b for b, _ in pairs], [p for _, p in pairs])})
     frame = pd.DataFrame(rows)
     family = len(plan.starts) * len(plan.losses)  # the pre-registered family; cells without runs count as p = 1
     return with_holm(frame[frame["n"] > 0], family_size=family) if (frame["n"] > 0).any() else frame.iloc[:0]
