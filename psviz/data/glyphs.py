@@ -1,7 +1,8 @@
 """Glyphs: a many-class dataset rendered offline from the fonts matplotlib ships, one class per Unicode character.
 
 Each image is one character drawn in one of matplotlib's DejaVu, STIX or Computer Modern fonts, grayscale 32x32.
-Nothing is downloaded: the dataset is built once (about ten seconds) and cached as an npz under `cache_dir()`.
+Nothing is downloaded: the dataset is built once (about ten seconds) and cached as an npz under `cache_dir()`; of
+processes that start together (training workers) one builds it and the others wait for it (`cache_lock.build_once`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..checks import check_int
 from ..files import atomic_write
 from .base import SEEN, UNSEEN, TensorSplit
 from .cache_location import cache_dir
+from .cache_lock import build_once, lock_path_for
 
 VERSION = 1  # bump when the recipe changes, so that old caches are rebuilt rather than reused
 SIZE = 32  # images are SIZE x SIZE
@@ -113,13 +115,8 @@ def load_glyphs(split: str = SEEN, *, split_seed: int = 0, min_fonts: int = MIN_
     if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)) or split_seed < 0:
         raise ValueError(f"split_seed must be an integer >= 0, got {split_seed!r}")
     path = glyphs_path(min_fonts)
-    arrays = None if rebuild else _read(path)
-    if arrays is None:
-        start = time.perf_counter()
-        arrays = build_glyphs(min_fonts)
-        _write(path, arrays)
-        print(f"psviz: built glyphs dataset ({arrays['codepoints'].size} classes, {arrays['labels'].size} images) "
-              f"in {time.perf_counter() - start:.1f}s, cached at {path}", file=sys.stderr)
+    arrays = build_once(lock_path_for(path), lambda: _read(path), lambda: _build_and_write(path, min_fonts),
+                        "the glyphs dataset", rebuild=rebuild)
     n_classes = arrays["codepoints"].size
     if classes is not None:
         check_int(classes, "classes", minimum=2)
@@ -133,6 +130,16 @@ def load_glyphs(split: str = SEEN, *, split_seed: int = 0, min_fonts: int = MIN_
     names = [f"{chr(c)} (U+{c:04X})" for c in arrays["codepoints"][kept].tolist()]
     return TensorSplit("glyphs", split, torch.from_numpy(arrays["images"][rows]), torch.from_numpy(labels), names,
                        transform)
+
+
+def _build_and_write(path: Path, min_fonts: int) -> dict[str, np.ndarray]:
+    """`build_glyphs`, cached at ``path``, and one line on stderr saying so (the build takes seconds)."""
+    start = time.perf_counter()
+    arrays = build_glyphs(min_fonts)
+    _write(path, arrays)
+    print(f"psviz: built glyphs dataset ({arrays['codepoints'].size} classes, {arrays['labels'].size} images) "
+          f"in {time.perf_counter() - start:.1f}s, cached at {path}", file=sys.stderr)
+    return arrays
 
 
 def _check_min_fonts(min_fonts) -> None:
@@ -232,6 +239,7 @@ def _lookalike_representatives(images, labels, font_ids, n_classes: int) -> np.n
 
 
 _READ: dict[tuple, dict[str, np.ndarray]] = {}  # the last file read, by (path, mtime, size)
+_DAMAGED: set[tuple] = set()  # unreadable files already reported, by (path, mtime, size)
 
 
 def _read(path: Path) -> dict[str, np.ndarray] | None:
@@ -258,7 +266,10 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
         _READ[key] = arrays  # callers index rows out of it (a copy), so the arrays are never handed out to change
         return arrays
     except Exception as error:  # whatever the damage, rebuilding is the answer
-        print(f"psviz: cannot read the glyphs cache at {path} ({_describe(error)}); rebuilding it", file=sys.stderr)
+        if key not in _DAMAGED:  # once: the file is read again under the build lock before it is rebuilt
+            _DAMAGED.add(key)
+            print(f"psviz: cannot read the glyphs cache at {path} ({_describe(error)}); rebuilding it",
+                  file=sys.stderr)
         return None
 
 
