@@ -15,15 +15,14 @@ The key hashes the format version, ``resize``, ``draft``, the Pillow and torchvi
 kernels make the pixels) and every file's path, size and mtime_ns, in order: a changed, added or removed file gives
 a new key and a new cache. Both files are written with `atomic_write`, the index last, and a cache is used only
 when both exist and agree with each other and with the split, so an interrupted build is never read. One process
-builds a given cache at a time (a lock file beside it); the others, torchrun's other ranks say, wait and then read it.
+builds a given cache at a time (a lock file beside it, `cache_lock.build_once`); the others, torchrun's other ranks
+say, wait and then read it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -32,15 +31,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: no lock, concurrent builders each write a whole cache
-    fcntl = None
-
 from ..checks import check_int
 from ..files import atomic_write
 from .base import ImageFileSplit, MetricDataset
 from .cache_location import cache_dir
+from .cache_lock import build_once
 
 FORMAT_VERSION = 1  # bump when the stored layout or the decode recipe changes
 SUBFOLDER = "decoded"  # under cache_dir()
@@ -242,36 +237,11 @@ def decoded_split(split: ImageFileSplit, resize: int = 256, *, folder: str | Pat
     folder = Path(folder) if folder is not None else cache_dir() / SUBFOLDER
     stem = f"{split.name}-{split.split}-{resize}-{key}"
     pixels_path, index_path = folder / f"{stem}.pixels.npy", folder / f"{stem}.index.npy"
-    index = read_index(pixels_path, index_path, len(split))
-    if index is None:
-        with _building(folder / f"{stem}.lock", f"{split.name}/{split.split}"):
-            index = read_index(pixels_path, index_path, len(split))  # another process may have built it meanwhile
-            if index is None:
-                index = _build_split(split, resize, draft, workers, progress, key, pixels_path, index_path)
+    index = build_once(folder / f"{stem}.lock", lambda: read_index(pixels_path, index_path, len(split)),
+                       lambda: _build_split(split, resize, draft, workers, progress, key, pixels_path, index_path),
+                       f"the decoded cache of {split.name}/{split.split}")
     return DecodedImageSplit(split.name, split.split, pixels_path, index, torch.arange(len(split)), split.targets,
                              split.class_names, split.transform, split.paths, resize)
-
-
-@contextlib.contextmanager
-def _building(lock_path: Path, what: str):
-    """Hold an exclusive lock on ``lock_path`` for the block, so one process (one torchrun rank, one DataLoader
-    user) builds a cache while the others wait for it instead of each decoding and writing a whole copy."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                print(f"psviz: waiting for another process to finish the decoded cache of {what}", file=sys.stderr,
-                      flush=True)
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            # removed while held, so the folder keeps only caches; a waiter on the old file then re-reads the cache
-            # the holder wrote, and builds only if that build failed
-            with contextlib.suppress(OSError):
-                lock_path.unlink()
 
 
 def _build_split(split: ImageFileSplit, resize: int, draft: bool, workers: int, progress: bool, key: str,
