@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.psviz-installed
 
-.PHONY: demo test lab clean
+.PHONY: demo test docs lab clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "psviz needs Python 3.11+; set PYTHON=python3.11 (or newer)")'
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The documentation site, built strictly into site/: a broken link, anchor or API reference fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # JupyterLab on the notebooks, on this machine only (127.0.0.1); root (in a container, say) needs --allow-root.
 lab: $(STAMP)
