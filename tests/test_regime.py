@@ -133,17 +133,17 @@ def test_toy_candidates_spell_out_every_setting_the_preset_could_change():
                 "ks"} <= set(candidate.budget)
 
 
-def test_the_stored_sweep_chooses_what_the_demo_uses():
-    """The committed run records (results/small/runs) are what chose the demo's regime; the sweep's toy fallback is
+def test_the_stored_sweep_chooses_the_regime_notebook_03_trains():
+    """The committed run records (results/small/runs) are what chose `REGIME`; the sweep's toy fallback is
     still the 3-D embedding it chose (the toy preset now follows rule T of the effect map: tests/test_effect_map.py)."""
     from pathlib import Path
 
-    from psviz import demo
+    from psviz.reproduce.regime import REGIME
     from psviz.train.records import RecordStore
 
     store = RecordStore(Path(__file__).resolve().parent.parent / "results" / "small" / "runs")
     plan = Plan().regime
     found = select(plan, store.read)
     assert found["glyphs"].complete and found["glyphs"].why == "overfits"
-    assert found["glyphs"].chosen.name == demo.REGIME
+    assert found["glyphs"].chosen.name == REGIME
     assert found["toy"].complete and found["toy"].chosen.name == "toy-8-3d-64" and found["toy"].why == "reproducible"

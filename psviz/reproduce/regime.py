@@ -282,5 +282,30 @@ def select(plan: RegimePlan, read) -> dict[str, Selection]:
     return out
 
 
-__all__ = ["CANDIDATES", "Candidate", "RegimePlan", "Selection", "select", "GLYPHS_CANDIDATES", "HOLDOUT", "MAX_SEED_STD", "MIN_DROP", "MIN_GAP_GROWTH", "REGIME_SEEDS",
-           "SWEEP_SEEDS", "TOY_CANDIDATES", "TOY_DEFAULT", "Verdict", "WINDOW", "choose", "judge", "seed_curves", "smooth"]
+# The glyphs candidate the sweep chose by the baseline-only rule (tests/test_regime.py checks the stored sweep agrees);
+# notebook 03 trains its pair.
+REGIME = "higher-lr-longer"
+REGIME_EVAL_EVERY = 8  # half as many evaluations as the sweep's: the same training, a minute less on 2 cores
+
+
+def regime_candidate() -> Candidate:
+    """The chosen glyphs regime (`REGIME`)."""
+    return next(c for c in GLYPHS_CANDIDATES if c.name == REGIME)
+
+
+def regime_config(ps: bool, output_dir=None, seed: int = 0, **changes) -> TrainConfig:
+    """The regime's run as `psviz reproduce` trains it, evaluating unseen and held-out items every
+    `REGIME_EVAL_EVERY` epochs (which changes nothing it learns); saved under ``output_dir``/regime/ when given."""
+    from pathlib import Path
+
+    from ..names import arm_of, folder_name
+
+    config = RegimePlan().config(regime_candidate(), ps, seed)
+    where = None if output_dir is None else str(Path(output_dir) / "regime" / folder_name(arm_of(ps)))
+    return config.replace(**{"output_dir": where, "eval_every": REGIME_EVAL_EVERY, **changes})
+
+
+__all__ = ["CANDIDATES", "Candidate", "GLYPHS_CANDIDATES", "HOLDOUT", "MAX_SEED_STD", "MIN_DROP", "MIN_GAP_GROWTH",
+           "REGIME", "REGIME_EVAL_EVERY", "REGIME_SEEDS", "RegimePlan", "SWEEP_SEEDS", "Selection", "TOY_CANDIDATES",
+           "TOY_DEFAULT", "Verdict", "WINDOW", "choose", "judge", "regime_candidate", "regime_config", "seed_curves",
+           "select", "smooth"]
