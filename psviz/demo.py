@@ -1,62 +1,33 @@
-"""`psviz demo`: Norm-SoftMax with and without Proxy Synthesis on the embedded glyphs data, at two budgets.
+"""`psviz demo`: Norm-SoftMax without and with Proxy Synthesis on embedded data, in about three minutes on 2 cores.
 
-1. The short budget (a small CNN, 6 epochs): the baseline is still learning, there is little overfitting to undo.
-2. The overfitting regime that `psviz reproduce` found on the baseline alone (see `psviz.reproduce.regime`): an MLP
-   trained until its unseen-class MAP@R has peaked and fallen, with held-out seen-class items for the gap.
-Both are compared on the unseen classes, with the mechanism measures for the regime, and drawn.
+1. The verdict: the teaching toy (8 seen classes on the sphere, chosen by rule T of docs/PREREGISTRATION.md on the
+   baseline alone) over 10 seeds. These are the runs of one effect-map cell, so the stored records can confirm them.
+2. One glyphs pair (1,418 seen classes, an MLP, 5 epochs: the small table's setting) for what a toy cannot show: the
+   seen-versus-unseen map, the retrieval gallery and the explorer. Its interval over seeds comes from stored records.
+3. ``index.html``: the tables and every figure on one offline page.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from pathlib import Path
 
-from .names import ARMS, BASELINE, PERCENT_MEASURES, RUN_METRICS, WITH_PS, arm_of, folder_name
-from .train import fit, fit_in_workers, mechanism_measures, preset
+from .names import ARMS, BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS, arm_of, folder_name
+from .train import fit, fit_in_workers, preset
 from .train.mechanism import MEASURE_NAMES
 
-DEMO_EPOCHS = 6  # about 80 s a run on 2 CPU cores
-DEMO_WORKERS = 2  # the two arms train side by side, each in its own process
-# The glyphs candidate `psviz reproduce` chose by the baseline-only rule (tests check the stored sweep agrees).
-REGIME = "higher-lr-longer"
-RESULTS_NOTE = "one seed; docs/RESULTS.md has this setting over five seeds, with 95% intervals"
-
-
-def demo_config(ps: bool, output_dir: Path, epochs: int | None = None, seed: int = 0, **changes):
-    """The short budget: the glyphs preset (small CNN, 64-d, Norm-SoftMax), identical with and without PS,
-    evaluated three times (for the training curves) unless ``changes`` say otherwise."""
-    epochs = DEMO_EPOCHS if epochs is None else epochs
-    values = dict(ps=ps, seed=seed, epochs=epochs, eval_every=max(1, epochs // 3),
-                  output_dir=str(Path(output_dir) / folder_name(arm_of(ps))))
-    return preset("glyphs", **{**values, **changes})
-
-
-def regime_candidate():
-    """The regime's `psviz.reproduce.regime.Candidate` (`REGIME`)."""
-    from .reproduce.regime import GLYPHS_CANDIDATES
-
-    return next(c for c in GLYPHS_CANDIDATES if c.name == REGIME)
-
-
+DEMO_WORKERS = 2  # runs train side by side, one process each
+GLYPHS_EPOCHS = 5  # the small table's glyphs budget (psviz.reproduce.plan.SMALL_BUDGETS)
 EXPLORER_CLASSES = 150  # characters a split in explorer.html, with all their images (UMAP of ~3,400 items a run)
-REGIME_EVAL_EVERY = 8  # half as many evaluations as the sweep's: the same training, a minute less on 2 cores
-
-
-def regime_config(ps: bool, output_dir: Path | None = None, seed: int = 0, **changes):
-    """The overfitting regime's run as `psviz reproduce` trains it (evaluating unseen and held-out items less often,
-    which changes nothing it learns), saved under ``output_dir``/regime/ when given."""
-    from .reproduce.regime import RegimePlan
-
-    config = RegimePlan().config(regime_candidate(), ps, seed)
-    where = None if output_dir is None else str(Path(output_dir) / "regime" / folder_name(arm_of(ps)))
-    return config.replace(**{"output_dir": where, "eval_every": REGIME_EVAL_EVERY, **changes})
+STORED_RUNS = Path(__file__).resolve().parent.parent / "results" / "small" / "runs"  # in a clone of the repository
 
 
 def comparison_rows(baseline: dict, with_ps: dict, budget: str = "") -> list[dict]:
-    """The comparison table as the demo prints and writes it: one row per metric of `RUN_METRICS` with the baseline's
-    and the PS run's value and the difference, in percent (points for the difference)."""
+    """One run per arm: a row per metric of `RUN_METRICS` with each arm's value and the difference, in percent
+    (points for the difference)."""
     rows = [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
              "difference": 100 * (with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
     return [{"budget": budget, **row} for row in rows] if budget else rows
@@ -88,98 +59,221 @@ def summary_line(rows: list[dict], where: str = "here", note: str = "one seed") 
             f"classes ({note}).")
 
 
-def _announce(configs: dict) -> None:
+# --- the verdict over seeds ---------------------------------------------------------------------------------------
+
+def toy_cell():
+    """(plan, cell, epochs): the effect map's cell the demo's verdict trains: the toy preset's level, Norm-SoftMax,
+    long, at the paper's ρ."""
+    from .paper import PAPER_RHO
+    from .reproduce.effect_map import CORE_LOSS, LONG, EffectMapPlan, level_cells
+    from .train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES
+
+    plan = EffectMapPlan()
+    level = next(lv for lv in plan.levels if lv.dataset == "toy" and lv.classes == TOY_SEEN_CLASSES)
+    cell = next(c for c in level_cells(level) if c.loss == CORE_LOSS and c.length == LONG and c.rho == PAPER_RHO)
+    return plan, cell, TOY_LONG_EPOCHS[TOY_SEEN_CLASSES]
+
+
+def paired_rows(pairs: list[tuple[dict, dict]], section: str) -> list[dict]:
+    """``pairs`` of (baseline, PS) metric dicts, one per seed -> a row per metric of `TABLE_METRICS`: each arm's mean,
+    the paired difference with its 95% t interval, and how many seeds PS was ahead on (percent and points)."""
+    from .reproduce.effect_results import paired_row
+
+    rows = []
+    for metric in TABLE_METRICS:
+        base = [100 * b[metric] for b, _ in pairs]
+        ps = [100 * p[metric] for _, p in pairs]
+        row = paired_row(base, ps)
+        rows.append({"section": section, "metric": metric, BASELINE: row["baseline_mean"], WITH_PS: row["ps_mean"],
+                     "difference": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "n": row["n"],
+                     "ps_ahead": sum(p > b for b, p in zip(base, ps))})
+    return rows
+
+
+def format_interval_table(rows: list[dict], title: str) -> str:
+    """`paired_rows` as fixed-width text: the means, and the difference with its 95% interval."""
+    lines = [f"{title:<14}{BASELINE:>10}{WITH_PS:>10}{'diff [95% CI]':>26}{'PS ahead':>10}"]
+    for r in rows:
+        interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]" if r["n"] > 1
+                    else f"{r['difference']:+.2f}")
+        lines.append(f"{r['metric']:<14}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{interval:>26}"
+                     f"{str(r['ps_ahead']) + '/' + str(r['n']):>10}")
+    return "\n".join(lines)
+
+
+def interval_line(rows: list[dict], where: str) -> str:
+    """The verdict on unseen MAP@R (the primary metric) read from its interval: higher or lower only where the 95%
+    interval leaves out 0."""
+    r = next(row for row in rows if row["metric"] == "map@r")
+    interval = f"{r['difference']:+.2f} points [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+    if r["n"] < 2 or math.isnan(r["ci_low"]):
+        return f"{where}: PS changed unseen MAP@R by {r['difference']:+.2f} points ({r['n']} seed: no interval)."
+    if r["ci_high"] < 0:
+        verdict = "PS lowered unseen MAP@R"
+    elif r["ci_low"] > 0:
+        verdict = "PS raised unseen MAP@R"
+    else:
+        verdict = "no difference this interval can detect on unseen MAP@R"
+    return f"{where}: {verdict}: {interval} over {r['n']} seeds (95% paired t interval, unadjusted)."
+
+
+def train_toy_verdict(output_dir: Path, seeds: int, workers: int, progress: bool) -> list[dict]:
+    """Train both arms of `toy_cell` for the first ``seeds`` seeds (1 torch thread a run, as the effect map's records
+    were made) into ``output_dir``/toy/runs, skipping runs stored there; the `paired_rows` of what is stored."""
+    from .reproduce.plan import Job
+    from .reproduce.runner import run_jobs
+    from .train.records import RecordStore
+
+    plan, cell, long = toy_cell()
+    chosen = cell.level.seeds[:seeds]
+    jobs = [Job("demo", config) for seed in chosen for config in plan.cell_configs(cell, long, seed)]
+    directory = output_dir / "toy" / "runs"
+    counts = run_jobs(jobs, directory, workers=workers, threads=1, progress=progress)
+    if counts["failed"]:
+        raise RuntimeError(f"{counts['failed']} toy runs failed; see the messages above")
+    read = RecordStore(directory).read
+    pairs = [tuple(read(c)["metrics"] for c in plan.cell_configs(cell, long, seed)) for seed in chosen]
+    return paired_rows(pairs, "toy")
+
+
+def stored_toy_line(runs: Path = STORED_RUNS) -> str | None:
+    """The same cell in the effect map's stored records (docs/RESULTS.md, "When PS helps"), with its Holm-adjusted p
+    over the whole pre-registered family; None where the records are not here (an installed package)."""
+    from .reproduce.effect_results import effect_table
+    from .train.records import RecordStore
+
+    if not runs.is_dir():
+        return None
+    plan, cell, long = toy_cell()
+    read = RecordStore(runs).read
+    table = effect_table(plan, read, plan.long_lengths(read))
+    match = table[(table["level"] == cell.level.name) & (table["loss"] == cell.loss) &
+                  (table["length"] == cell.length) & (table["mu"] == cell.mu)] if len(table) else table
+    if not len(match):
+        return None
+    row = match.iloc[0]
+    return (f"The effect map's stored runs of this cell (docs/RESULTS.md, \"When PS helps\"): "
+            f"{100 * row['diff']:+.2f} [{100 * row['ci_low']:+.2f}, {100 * row['ci_high']:+.2f}] over "
+            f"{int(row['n'])} seeds; Holm-adjusted over the map's {len(plan.cells())} cells, p = {row['holm_p']:.2g} "
+            f"({'significant' if row['holm_significant'] else 'not significant'} at 0.05 once all are counted).")
+
+
+# --- the glyphs pair ----------------------------------------------------------------------------------------------
+
+def glyphs_config(ps: bool, output_dir: Path | None = None, seed: int = 0, epochs: int = GLYPHS_EPOCHS):
+    """The small table's Norm-SoftMax glyphs run (an MLP on the images), evaluated every epoch for the curves (which
+    changes nothing it learns), saved under ``output_dir``/glyphs/ when given."""
+    from .reproduce.plan import Plan
+
+    config = Plan().config("glyphs", "norm_softmax", ps, seed, epochs=epochs, eval_every=1)
+    where = None if output_dir is None else str(Path(output_dir) / "glyphs" / folder_name(arm_of(ps)))
+    return config.replace(output_dir=where)
+
+
+def stored_glyphs_rows(runs: Path = STORED_RUNS) -> list[dict] | None:
+    """`paired_rows` of the small table's stored glyphs Norm-SoftMax runs (every seed it has), or None."""
+    from .reproduce.plan import SMALL_SEEDS, Plan
+    from .train.records import RecordStore
+
+    if not runs.is_dir():
+        return None
+    read, plan = RecordStore(runs).read, Plan()
+    pairs = [tuple(read(plan.config("glyphs", "norm_softmax", ps, seed)) for ps in (False, True))
+             for seed in SMALL_SEEDS["glyphs"]]
+    pairs = [(b["metrics"], p["metrics"]) for b, p in pairs if b is not None and p is not None]
+    return paired_rows(pairs, "glyphs, stored") if pairs else None
+
+
+def train_pair(configs: dict, progress: bool, workers: int = DEMO_WORKERS) -> dict:
+    """Train each named config afresh in its folder: side by side in ``workers`` processes, or (1) one after the
+    other here. Returns name -> `FitResult`; the same bits either way (`psviz.train.fit_in_workers`)."""
     for name, config in configs.items():
         print(f"[{name}] {config.loss} on {config.dataset}, {config.model}, {config.epochs} epochs, seed "
               f"{config.seed} -> {config.output_dir}", flush=True)
-
-
-def train_arms(configs: dict, progress: bool, workers: int = DEMO_WORKERS, measures: bool = False):
-    """Train each named config afresh in its folder: side by side in ``workers`` processes, or (1) one after the
-    other in this process. Returns (name -> `FitResult`, name -> `mechanism_measures` or None); the results are
-    the same bits either way (`psviz.train.fit_in_workers`)."""
     if workers > 1:
-        _announce(configs)
-        finished = fit_in_workers(configs, workers=workers, measures=configs if measures else (), progress=progress)
-        print("  done in " + ", ".join(f"{f.seconds:.0f} s ({name})" for name, f in finished.items()), flush=True)
-        return ({name: f.result for name, f in finished.items()},
-                {name: f.measures for name, f in finished.items()} if measures else None)
-    runs = {}
-    for name, config in configs.items():
-        _announce({name: config})
-        started = time.perf_counter()
-        runs[name] = fit(config, progress=progress, overwrite=True)  # the demo's own folders: redo
-        print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
-    return runs, ({name: mechanism_measures(run, seed=run.config.seed) for name, run in runs.items()}
-                  if measures else None)
+        finished = fit_in_workers(configs, workers=workers, progress=progress)
+        return {name: f.result for name, f in finished.items()}
+    return {name: fit(config, progress=progress, overwrite=True) for name, config in configs.items()}
 
 
-def write_figures(runs: dict, output_dir: Path, seed: int = 0, umap_points: int = 2000,
-                  measures: dict | None = None, explorer_classes: int | None = None) -> list[Path]:
-    """The report's figures for a glyphs pair (decision regions and landscapes come from a toy pair), and the
+# --- figures and the page -----------------------------------------------------------------------------------------
+
+def write_figures(runs: dict, toy_runs: dict, output_dir: Path, seed: int = 0, umap_points: int = 2000,
+                  explorer_classes: int | None = None) -> list[Path]:
+    """The report's figures for the glyphs pair (decision regions and landscapes from the toy pair), and the
     embedding explorer of ``explorer_classes`` classes a split (default `EXPLORER_CLASSES`; 0: none)."""
     from .viz.explore import explorer
     from .viz.report import write_report
 
-    print("\ndrawing figures (decision regions and confidence landscapes: two toy runs, a few seconds)…", flush=True)
-    toy = {name: fit(preset("toy", ps=ps, seed=seed), progress=False) for name, ps in ARMS}
-    written = write_report(runs, output_dir, boundary_runs=toy, umap_points=umap_points, seed=seed,
-                           measures=measures)
-    print(f"wrote {', '.join(p.name for p in written if p.suffix == '.html')} (and .png) in {output_dir}")
+    print("\ndrawing the figures…", flush=True)
+    written = write_report(runs, output_dir, boundary_runs=toy_runs, umap_points=umap_points, seed=seed)
     classes = EXPLORER_CLASSES if explorer_classes is None else explorer_classes
-    if classes == 0:
-        return written
-    print(f"building the embedding explorer ({classes} seen and {classes} unseen classes)…", flush=True)
-    written.append(explorer(runs, max_classes=classes, seed=seed).save(output_dir / "explorer.html"))
-    print(f"wrote {written[-1]}: open it in a browser (offline) to hover, select and search the two runs' maps")
+    if classes:
+        print(f"building the embedding explorer ({classes} seen and {classes} unseen classes)…", flush=True)
+        written.append(explorer(runs, max_classes=classes, seed=seed).save(output_dir / "explorer.html"))
     return written
 
 
-def run(output_dir: Path = Path("psviz-output/demo"), epochs: int | None = None, seed: int = 0,
-        progress: bool = True, figures: bool = True, umap_points: int = 2000, regime: bool = True,
-        regime_epochs: int | None = None, explorer_classes: int | None = None, workers: int = DEMO_WORKERS,
-        **changes) -> list[dict]:
-    """Train both budgets, print and write the comparison (table.csv, table.md, summary.json) and the figures.
-    ``workers``: 2 trains each pair side by side in two processes, 1 one run after the other here (same results)."""
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    output_dir = Path(output_dir)
-    short_name = f"short budget ({DEMO_EPOCHS if epochs is None else epochs} epochs, small CNN)"
-    print(f"== 1. {short_name}", flush=True)
-    # with the regime, the figures show the regime's runs: the short ones need only their final evaluation
-    short_changes = {"eval_every": DEMO_EPOCHS if epochs is None else epochs, **changes} if regime else changes
-    short, _ = train_arms({n: demo_config(ps, output_dir, epochs, seed, **short_changes) for n, ps in ARMS},
-                          progress, workers)
-    rows = comparison_rows(short[BASELINE].last_metrics(), short[WITH_PS].last_metrics(), "short")
-    lines = [format_table(rows, "short budget"), summary_line(rows, "at the short budget")]
-    print("\n" + "\n\n".join(lines) + "\n", flush=True)
-    runs, measures = short, None
-    if regime:
-        candidate = regime_candidate()
-        print(f"== 2. overfitting regime '{candidate.name}': {candidate.note} (chosen on the baseline alone by "
-              f"psviz reproduce)", flush=True)
-        shorter = {} if regime_epochs is None else {"epochs": regime_epochs,
-                                                     "eval_every": min(REGIME_EVAL_EVERY, regime_epochs)}
-        runs, measures = train_arms({n: regime_config(ps, output_dir, seed, **shorter) for n, ps in ARMS}, progress,
-                                    workers, measures=True)
-        regime_rows = comparison_rows(runs[BASELINE].last_metrics(), runs[WITH_PS].last_metrics(), "regime")
-        block = [format_table(regime_rows, "overfitting regime"), format_measures(measures),
-                 summary_line(regime_rows, "in the overfitting regime", RESULTS_NOTE)]
-        print("\n" + "\n\n".join(block), flush=True)
-        rows += regime_rows
-        lines += block
-    output_dir.mkdir(parents=True, exist_ok=True)
+def _write_tables(output_dir: Path, rows: list[dict], lines: list[str], seeds: int) -> None:
     with open(output_dir / "table.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
         writer.writeheader()
         writer.writerows(rows)
     (output_dir / "table.md").write_text("\n\n".join(lines) + "\n")
-    (output_dir / "summary.json").write_text(json.dumps(
-        {"rows": rows, "summary": [line for line in lines if line.startswith("Proxy Synthesis")],
-         "measures": measures}, indent=1))
-    print(f"\nwrote {output_dir / 'table.csv'}, {output_dir / 'table.md'} and the runs' folders")
+    (output_dir / "summary.json").write_text(json.dumps({"rows": rows, "summary": lines, "toy_seeds": seeds},
+                                                        indent=1))
+
+
+def run(output_dir: Path = Path("psviz-output/demo"), seeds: int = 10, epochs: int = GLYPHS_EPOCHS, seed: int = 0,
+        progress: bool = True, figures: bool = True, umap_points: int = 2000, explorer_classes: int | None = None,
+        workers: int = DEMO_WORKERS, stored_runs: Path = STORED_RUNS) -> list[dict]:
+    """Train the toy verdict over ``seeds`` seeds and one glyphs pair (``epochs``, ``seed``), print and write the
+    tables (table.csv, table.md, summary.json), the figures and index.html; returns the table's rows."""
+    plan, cell, long = toy_cell()
+    if not 1 <= seeds <= len(cell.level.seeds):
+        raise ValueError(f"seeds must be between 1 and {len(cell.level.seeds)}, got {seeds}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    started = time.perf_counter()
+    output_dir = Path(output_dir)
+    toy_title = (f"toy: {cell.level.classes} seen classes on the sphere, Norm-SoftMax, {long} epochs, "
+                 f"{cell.synthetic} synthetic classes a batch (μ = {cell.mu:.3g})")
+    print(f"== 1. The verdict over {seeds} seeds. {toy_title}", flush=True)
+    rows = train_toy_verdict(output_dir, seeds, workers, progress)
+    lines = [format_interval_table(rows, "toy (%)"), interval_line(rows, f"On the toy, over {seeds} seeds")]
+    stored = stored_toy_line(stored_runs)
+    if stored:
+        lines.append(stored)
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+
+    print(f"== 2. One glyphs pair for the pictures (1,418 seen classes, an MLP, {epochs} epochs, seed {seed})",
+          flush=True)
+    glyphs = train_pair({n: glyphs_config(ps, output_dir, seed, epochs) for n, ps in ARMS}, progress, workers)
+    glyph_rows = comparison_rows(glyphs[BASELINE].last_metrics(), glyphs[WITH_PS].last_metrics(), "glyphs")
+    glyph_lines = [format_table(glyph_rows, "glyphs, seed " + str(seed)),
+                   summary_line(glyph_rows, "on this glyphs pair", "one seed: an illustration, not a verdict")]
+    stored_glyphs = stored_glyphs_rows(stored_runs) if epochs == GLYPHS_EPOCHS else None
+    if stored_glyphs:
+        glyph_lines.append(interval_line(stored_glyphs, "The stored runs of this setting (docs/RESULTS.md, "
+                                                        "\"Glyphs\" table)"))
+    print("\n" + "\n".join(glyph_lines), flush=True)
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    table = rows + [{"section": "glyphs, seed " + str(seed), **{k: v for k, v in r.items() if k != "budget"}}
+                    for r in glyph_rows] + (stored_glyphs or [])
+    _write_tables(output_dir, table, lines + glyph_lines, seeds)
+    written = []
     if figures:
-        started = time.perf_counter()
-        write_figures(runs, output_dir, seed, umap_points, measures, explorer_classes)
-        print(f"  figures done in {time.perf_counter() - started:.0f} s; open the .html files in a browser")
-    return rows
+        print("\ntraining the toy pair the decision regions are drawn from (seed 0, a few seconds)…", flush=True)
+        toy_runs = {name: fit(preset("toy", ps=ps, seed=seed, output_dir=str(output_dir / "toy" / folder_name(name))),
+                              progress=False, overwrite=True) for name, ps in ARMS}
+        written = write_figures(glyphs, toy_runs, output_dir, seed, umap_points, explorer_classes)
+    from .viz.page import write_demo_page
+
+    page = write_demo_page(output_dir, toy_title=toy_title, toy_rows=rows, toy_lines=lines, glyph_rows=glyph_rows,
+                           glyph_lines=glyph_lines, stored_glyph_rows=stored_glyphs, files=written)
+    print(f"\ndone in {time.perf_counter() - started:.0f} s. Open {page.resolve()} in a browser (offline): the tables, "
+          f"every figure and the explorer on one page.")
+    return table

@@ -47,3 +47,20 @@ def toy3_runs():
 def digits_runs():
     """Digits preset, 3 epochs, evaluated every epoch on unseen and seen classes: 64-D inputs, 32-D embedding."""
     return _pair("digits", epochs=3, eval_every=1, eval_seen=True)
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory):
+    """`psviz demo` at a test size (2 toy seeds, a 1-epoch glyphs pair, a 12-class explorer): (folder, stdout)."""
+    import io
+    from contextlib import redirect_stdout
+
+    from psviz.cli import main
+
+    folder = tmp_path_factory.mktemp("demo")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["demo", "--output-dir", str(folder), "--seeds", "2", "--epochs", "1", "--no-progress",
+                     "--umap-points", "300", "--explorer-classes", "12"])
+    assert code == 0
+    return folder, out.getvalue()

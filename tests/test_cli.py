@@ -65,31 +65,52 @@ def test_demo_comparison_table_and_summary_line():
     assert "recall@1" in format_table(rows) and "+3.00" in format_table(rows)
 
 
-def test_demo_end_to_end_writes_its_table(tmp_path, capsys):
-    assert main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--regime-epochs", "2", "--no-progress",
-                 "--umap-points", "300", "--explorer-classes", "12"]) == 0
-    out = capsys.readouterr().out
-    assert "short budget" in out and "overfitting regime" in out and "mechanism measures" in out
-    assert out.count("Proxy Synthesis ") >= 2  # one verdict line per budget
-    assert {"table.csv", "table.md", "summary.json", "baseline", "with_ps", "regime"} <= \
-        {p.name for p in tmp_path.iterdir()}
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    rows = summary["rows"]
-    assert [r["budget"] for r in rows] == ["short"] * 6 + ["regime"] * 6
-    assert all(0 <= r["baseline"] <= 100 and 0 <= r["with PS"] <= 100 for r in rows)
-    assert set(summary["measures"]) == {"baseline", "with PS"}
-    assert 0 <= summary["measures"]["with PS"]["unseen_confidence"] <= 1
-    assert (tmp_path / "with_ps" / "best.pt").is_file() and (tmp_path / "regime" / "with_ps" / "last.pt").is_file()
+def test_demo_end_to_end_writes_its_tables_figures_and_page(demo_output):
+    folder, out = demo_output
+    assert "The verdict over 2 seeds" in out and "One glyphs pair" in out
+    assert "over 2 seeds (95% paired t interval, unadjusted)" in out  # the toy's verdict comes with its interval
+    assert f"Open {(folder / 'index.html').resolve()}" in out.strip().splitlines()[-1]  # the page is the last line
+    summary = json.loads((folder / "summary.json").read_text())
+    toy = [r for r in summary["rows"] if r["section"] == "toy"]
+    assert [r["metric"] for r in toy] == ["recall@1", "r_precision", "map@r"] and all(r["n"] == 2 for r in toy)
+    for row in toy:
+        assert row["ci_low"] <= row["difference"] <= row["ci_high"]
+        assert row["difference"] == pytest.approx(row["with PS"] - row["baseline"])
+    glyphs = [r for r in summary["rows"] if r["section"] == "glyphs, seed 0"]
+    assert len(glyphs) == 6 and all(0 <= r["baseline"] <= 100 and 0 <= r["with PS"] <= 100 for r in glyphs)
+    assert len(list((folder / "toy" / "runs").glob("*.json"))) == 4  # 2 seeds x 2 arms, stored as records
+    assert (folder / "glyphs" / "with_ps" / "last.pt").is_file() and (folder / "toy" / "with_ps" / "last.pt").is_file()
     figures = {"synthetic_embeddings", "decision_boundaries", "confidence_landscape", "umap_seen_unseen",
-               "synthetic_vs_unseen", "generalisation_gap", "recall_at_k", "retrieval_gallery"}
+               "synthetic_vs_unseen", "recall_at_k", "retrieval_gallery"}
     for name in figures:
-        assert (tmp_path / f"{name}.html").stat().st_size > 1000 and (tmp_path / f"{name}.png").is_file()
-        assert f"{name}.html" in out
-    assert (tmp_path / "plotly.min.js").is_file()  # shared by the HTML files, so they open offline
-    explorer = (tmp_path / "explorer.html").read_text()
-    assert '"runs":["baseline","with PS"]' in explorer and "explorer.html" in out
-    # the default trains each pair in two worker processes; one after the other in this process gives the same bits
-    assert main(["demo", "--output-dir", str(tmp_path / "one"), "--epochs", "1", "--regime-epochs", "2",
-                 "--no-progress", "--no-figures", "--workers", "1"]) == 0
-    assert json.loads((tmp_path / "one" / "summary.json").read_text()) == summary
-    assert (tmp_path / "one" / "table.csv").read_bytes() == (tmp_path / "table.csv").read_bytes()
+        assert (folder / f"{name}.html").stat().st_size > 1000 and (folder / f"{name}.png").is_file()
+    assert (folder / "plotly.min.js").is_file()  # shared by the HTML files, so they open offline
+    assert '"runs":["baseline","with PS"]' in (folder / "explorer.html").read_text()
+    page = (folder / "index.html").read_text()
+    assert all(f"src='{name}.png'" in page for name in figures) and "href='explorer.html'" in page
+
+
+def test_the_demo_verdict_is_the_stored_effect_map_cell():
+    """The toy verdict trains the effect map's own cell: its configs are the ones whose records are stored."""
+    from psviz.demo import STORED_RUNS, toy_cell
+    from psviz.train import preset
+    from psviz.train.records import RecordStore
+
+    plan, cell, long = toy_cell()
+    baseline, with_ps = plan.cell_configs(cell, long, 0)
+    assert with_ps.replace(eval_every=1) == preset("toy", ps=True, seed=0).replace(eval_every=1)
+    # the baseline's μ is unused (no PS) and stored as the default 1.0
+    assert baseline.replace(eval_every=1, mu=with_ps.mu) == preset("toy", ps=False, seed=0).replace(eval_every=1)
+    store = RecordStore(STORED_RUNS)
+    assert all(store.read(c) is not None for seed in cell.level.seeds for c in plan.cell_configs(cell, long, seed))
+
+
+def test_demo_with_one_worker_gives_the_same_table(demo_output, tmp_path):
+    from psviz.cli import main
+
+    folder, _ = demo_output
+    assert main(["demo", "--output-dir", str(tmp_path), "--seeds", "2", "--epochs", "1", "--no-progress",
+                 "--no-figures", "--workers", "1"]) == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["rows"] == \
+        json.loads((folder / "summary.json").read_text())["rows"]
+    assert "Figures were not drawn" in (tmp_path / "index.html").read_text()
