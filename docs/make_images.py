@@ -3,8 +3,8 @@
 Run: .venv/bin/python docs/make_images.py [--demo-dir psviz-output/demo]
 
 Toy figures are made here (a minute or two on 2 cores); with ``--demo-dir`` the glyphs figures are
-drawn from the overfitting-regime runs a finished `psviz demo` left there (regime/baseline and regime/with_ps), with
-their mechanism measures in the captions.
+drawn from the glyphs pair a finished `psviz demo` left there (glyphs/baseline and glyphs/with_ps: Norm-SoftMax, an
+MLP, 5 epochs by default), with their mechanism measures in the captions.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> None:
                                                     title="One toy batch on the sphere", backend="matplotlib"),
                                IMAGES / "toy_synthetic_sphere.png"))
     if args.demo_dir is not None:
-        runs = {arm: load_run(args.demo_dir / "regime" / folder_name(arm), "last") for arm, _ in ARMS}
+        runs = {arm: load_run(args.demo_dir / "glyphs" / folder_name(arm), "last") for arm, _ in ARMS}
         measures = {name: mechanism_measures(run) for name, run in runs.items()}
         figures = report_figures(prepare_report(runs, measures=measures), backend="matplotlib")
         for name in DEMO_FIGURES:
