@@ -1,0 +1,64 @@
+"""The README is a front page: short, undated, its links resolve, and every number it states about the demo is the one
+the stored records give (so it cannot drift from what a fresh clone prints)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def _signed(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def test_the_readme_is_a_short_undated_front_page():
+    assert len(README.splitlines()) <= 150
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", README)
+    assert not re.search(r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+                         r"December) 20\d\d\b", README)
+
+
+def test_every_relative_link_in_the_readme_resolves():
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    local = [link for link in links if "://" not in link]
+    assert local, "the README links nothing in the repository"
+    missing = [link for link in local if not (ROOT / link).exists()]
+    assert not missing, missing
+
+
+def test_the_readme_demo_table_is_the_stored_effect_map_cell():
+    from psviz.demo import STORED_RUNS, paired_rows, toy_cell
+    from psviz.train.records import RecordStore
+
+    plan, cell, long = toy_cell()
+    read = RecordStore(STORED_RUNS).read
+    pairs = [tuple(read(c)["metrics"] for c in plan.cell_configs(cell, long, seed)) for seed in cell.level.seeds]
+    stored = {row["metric"]: row for row in paired_rows(pairs, "toy")}
+    names = {"Recall@1": "recall@1", "R-Precision": "r_precision", "MAP@R": "map@r"}
+    number = r"([+−-]?\d+\.\d\d)"
+    for label, metric in names.items():
+        found = re.search(rf"\| {re.escape(label)} \| {number} \| {number} \| {number} \[{number}, {number}\] \|",
+                          README)
+        assert found, f"no demo table row for {label}"
+        row = stored[metric]
+        expected = [row["baseline"], row["with PS"], row["difference"], row["ci_low"], row["ci_high"]]
+        assert [_signed(v) for v in found.groups()] == pytest.approx(expected, abs=0.006)
+
+
+def test_the_readme_glyphs_interval_is_the_stored_one():
+    from psviz.demo import stored_glyphs_rows
+
+    rows = {row["metric"]: row for row in stored_glyphs_rows()}
+    m, r1 = rows["map@r"], rows["recall@1"]
+    assert f"+{m['difference']:.2f} points [+{m['ci_low']:.2f}, +{m['ci_high']:.2f}]" in README
+    assert f"{r1['difference']:+.2f} [{r1['ci_low']:+.2f}, {r1['ci_high']:+.2f}]".replace("-", "−") in README
+
+
+def test_the_readme_states_the_cells_holm_p_as_stored():
+    from psviz.demo import stored_toy_line
+
+    holm_p = re.search(r"p = ([0-9.e-]+) \(", stored_toy_line()).group(1)
+    assert f"(p = {holm_p})" in README
