@@ -57,8 +57,9 @@ def test_the_readme_glyphs_interval_is_the_stored_one():
     assert f"{r1['difference']:+.2f} [{r1['ci_low']:+.2f}, {r1['ci_high']:+.2f}]".replace("-", "−") in README
 
 
-def test_the_readme_states_the_cells_holm_p_as_stored():
+def test_the_readme_says_what_holm_says_of_the_cell():
     from psviz.demo import stored_toy_line
 
-    holm_p = re.search(r"p = ([0-9.e-]+) \(", stored_toy_line()).group(1)
-    assert f"(p = {holm_p})" in README
+    line = stored_toy_line()
+    assert "not significant at 0.05" in line  # the stored cell, over the whole pre-registered family
+    assert "the difference is not significant" in README
