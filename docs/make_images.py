@@ -19,8 +19,8 @@ from psviz.viz import (confidence_landscape, decision_boundaries, prepare_report
                        save_figure, synthetic_embeddings)
 
 IMAGES = Path(__file__).resolve().parent / "images"
-DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "generalisation_gap",
-                "recall_at_k", "training_curves", "retrieval_gallery")
+DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "recall_at_k", "training_curves",
+                "retrieval_gallery")
 
 
 def pair(name: str, **changes) -> dict:
