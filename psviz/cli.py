@@ -67,7 +67,7 @@ def _add_demo(commands) -> None:
     demo = commands.add_parser(
         "demo", help="train Norm-SoftMax with and without PS on embedded data and compare",
         description="Train Norm-SoftMax without and with Proxy Synthesis: on the teaching toy over 10 seeds (the "
-                    "verdict, with a 95%% interval), and one glyphs pair for the pictures. Print the unseen-class "
+                    "verdict, with a 95% interval), and one glyphs pair for the pictures. Print the unseen-class "
                     "metrics, and write the tables, the runs, the figures (HTML and PNG), explorer.html and "
                     "index.html, one offline page with all of them. About 3 minutes on 2 CPU cores.")
     demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"),
