@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The `psviz` parser: one subcommand per job, each added by its own function below."""
     parser = argparse.ArgumentParser(prog="psviz", description="Proxy Synthesis: train, evaluate and visualise.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_evaluate, _add_demo, _add_reproduce):
+    for add in (_add_train, _add_evaluate, _add_demo, _add_reproduce, _add_playground):
         add(commands)
     return parser
 
@@ -86,6 +86,17 @@ def _add_demo(commands) -> None:
     demo.add_argument("--workers", type=int, default=2,
                       help="processes that train side by side; 1 trains one run after the other (the same results; "
                            "default: %(default)s)")
+
+
+def _add_playground(commands) -> None:
+    """`psviz playground`: the click-only Proxy Synthesis Playground in the browser."""
+    playground = commands.add_parser(
+        "playground", help="serve the Proxy Synthesis Playground on 127.0.0.1 and print its URL",
+        description="Serve the Proxy Synthesis Playground (Panel) on 127.0.0.1: train a baseline and a PS run side by "
+                    "side on the toy by clicking, and watch the landscapes, a PS batch and the curves change. The URL "
+                    "holds the settings, so a link is a lesson (docs/guide/playground.md). Ctrl-C stops it.")
+    playground.add_argument("--port", type=int, default=5006, help="the port to serve on (default: %(default)s)")
+    playground.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
 
 
 def _add_reproduce(commands) -> None:
@@ -203,6 +214,12 @@ def _demo(args) -> int:
     return 0
 
 
+def _playground(args) -> int:
+    from .playground.server import serve
+
+    return serve(args.port, open_browser=not args.no_browser)
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -247,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
-        return {"train": _train, "evaluate": _evaluate, "demo": _demo, "reproduce": _reproduce}[args.command](args)
+        return {"train": _train, "evaluate": _evaluate, "demo": _demo, "reproduce": _reproduce,
+                "playground": _playground}[args.command](args)
     except ValueError as error:  # ConfigError and RunFolderError included: one clear line, no traceback
         print(f"psviz {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
