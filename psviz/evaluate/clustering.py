@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import faiss
 import numpy as np
 from sklearn.cluster import kmeans_plusplus
@@ -13,6 +15,7 @@ from ._inputs import as_labels, unit_rows_numpy
 __all__ = ["kmeans_assignments", "nmi", "nmi_score"]
 
 INITS = ("k-means++", "random")
+MAX_SEED = 2**31 - 1  # faiss's k-means takes its seed as a C int
 
 
 def kmeans_assignments(embeddings, n_clusters: int, *, seed: int = 0, niter: int = 20,
@@ -30,7 +33,7 @@ def _assign(x: np.ndarray, n_clusters: int, seed: int, niter: int, init: str) ->
     n_clusters = check_int(n_clusters, "n_clusters")
     if n_clusters > x.shape[0]:
         raise ValueError(f"n_clusters must be at most the number of embeddings ({x.shape[0]}), got {n_clusters}")
-    seed, niter = check_int(seed, "seed", minimum=0), check_int(niter, "niter")
+    seed, niter = _check_seed(seed), check_int(niter, "niter")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     # min/max points per centroid: no warning for few points a class, and no subsampling of the data.
@@ -39,6 +42,14 @@ def _assign(x: np.ndarray, n_clusters: int, seed: int, niter: int, init: str) ->
     start = kmeans_plusplus(x, n_clusters, random_state=seed)[0] if init == "k-means++" else None
     kmeans.train(x, init_centroids=start)
     return kmeans.index.search(x, 1)[1][:, 0]
+
+
+def _check_seed(seed) -> int:
+    """``seed`` as an int in faiss's range (a C int, which scikit-learn's k-means++ also takes)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, Integral) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to {MAX_SEED} (2**31 - 1, the range of faiss's k-means), "
+                         f"got {seed!r}")
+    return int(seed)
 
 
 def nmi_score(labels_true, labels_pred) -> float:

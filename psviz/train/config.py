@@ -20,6 +20,11 @@ from ..synthesis import n_synthetic_for
 
 # how image files are served: "none" decodes each file when it is read; "decoded" serves them from a decoded cache
 IMAGE_CACHES = ("none", "decoded")
+# how deep lists and mappings may nest in a config value (options dicts and lists need two or three levels)
+MAX_DEPTH = 32
+# the largest seed every generator a run seeds takes: faiss's k-means takes a C int, and the balanced sampler's
+# stream, seed * 7919 * 1_000_003, must stay below 2**64 for torch
+MAX_SEED = 2**31 - 1
 
 
 class ConfigError(ValueError):
@@ -89,6 +94,10 @@ class TrainConfig:
     # ---- validation -------------------------------------------------------------------------------------------
     def validate(self) -> "TrainConfig":
         hints = typing.get_type_hints(TrainConfig)
+        for f in dataclasses.fields(self):  # first, as the checks below walk nested values recursively
+            if _deeper_than(getattr(self, f.name), MAX_DEPTH):
+                raise ConfigError(f"{f.name}: nested more than {MAX_DEPTH} levels deep (lists or mappings inside "
+                                  f"one another); a config's values are flat or a few levels deep")
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), hints[f.name])
             _check_finite(f.name, getattr(self, f.name))
@@ -108,6 +117,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_workers < 0:
             raise ConfigError(f"num_workers must be >= 0, got {self.num_workers}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED} (2**31 - 1), got {self.seed}")
         if self.holdout_per_class < 0:
             raise ConfigError(f"holdout_per_class must be >= 0, got {self.holdout_per_class}")
         for name in ("train_per_class", "train_classes"):
@@ -198,15 +209,22 @@ class TrainConfig:
         path = Path(path)
         try:
             text = path.read_text()
-        except OSError as error:
+        except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"cannot read config file {path}: {error}") from None
+        kind = "JSON" if path.suffix == ".json" else "YAML"
         try:
-            values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-            if isinstance(values, dict):
-                values = {k: _numeric(v) for k, v in values.items()}
+            values = json.loads(text) if kind == "JSON" else yaml.load(text, Loader=_ConfigLoader)
+        except RecursionError:
+            raise ConfigError(f"{path} is nested too deeply to read: a config's values are nested at most "
+                              f"{MAX_DEPTH} levels deep") from None
         except (json.JSONDecodeError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
-        return cls.from_dict(values or {})
+            raise ConfigError(f"{path} is not valid {kind}: {error}") from None
+        if isinstance(values, dict):
+            values = {k: _numeric(v) for k, v in values.items()}
+        try:
+            return cls.from_dict(values or {})
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with ``changes`` applied (validated like any config)."""
@@ -220,10 +238,46 @@ class TrainConfig:
             if not sep or not key.strip():
                 raise ConfigError(f"--set takes key=value, got {assignment!r}")
             try:
-                changes[key.strip()] = _numeric(yaml.safe_load(raw)) if raw.strip() else None
+                changes[key.strip()] = _numeric(yaml.load(raw, Loader=_ConfigLoader)) if raw.strip() else None
+            except _AliasError as error:
+                raise ConfigError(f"--set {key.strip()}: {error}") from None
+            except RecursionError:
+                raise ConfigError(f"--set {key.strip()}: nested too deeply to read (at most {MAX_DEPTH} "
+                                  f"levels)") from None
             except yaml.YAMLError:
                 changes[key.strip()] = raw
         return self.replace(**changes)
+
+
+class _AliasError(yaml.YAMLError):
+    """An alias (``*name``) in a config's YAML."""
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases. An alias repeats a node without copying it, so a few lines of aliases
+    of aliases stand for billions of values (a "billion laughs" file), which validation would then walk; a config
+    has no use for them. Anchors alone (``&name``) are harmless and pass."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasError(f"alias *{event.anchor} at line {event.start_mark.line + 1}, column "
+                              f"{event.start_mark.column + 1}: a psviz config takes no YAML aliases (they can "
+                              f"expand a small file into billions of values); write the value out")
+        return super().compose_node(parent, index)
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether lists, tuples or dicts nest inside ``value`` more than ``limit`` levels deep (walked without
+    recursion, so any depth is measured)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _numeric(value):

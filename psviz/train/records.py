@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import reprlib  # short reprs of what a damaged record holds (nested lists included)
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _numbers_problem(values, what: str) -> str | None:
         return f"{what} must be a mapping of names to numbers, got {type(values).__name__}"
     wrong = next((key for key, value in values.items() if not _is_number(value)), None)
     if wrong is not None:
-        return f"{what} must hold numbers, got {values[wrong]!r} for {wrong!r}"
+        return f"{what} must hold numbers, got {reprlib.repr(values[wrong])} for {wrong!r}"
     return None
 
 
@@ -76,7 +77,7 @@ def _history_problem(history) -> str | None:
     for index, row in enumerate(history):
         problem = _numbers_problem(row, f"history row {index}")
         if problem is None and (not isinstance(row.get("epoch"), int) or isinstance(row["epoch"], bool)):
-            problem = f"history row {index} must hold an integer epoch, got {row.get('epoch')!r}"
+            problem = f"history row {index} must hold an integer epoch, got {reprlib.repr(row.get('epoch'))}"
         if problem is not None:
             return problem
     return None
@@ -93,7 +94,7 @@ def _record_problem(record) -> str | None:
     checks = [_config_problem(record["config"]), _history_problem(record["history"]),
               _numbers_problem(record["metrics"], "metrics")]
     if "seconds" in record and not _is_number(record["seconds"]):
-        checks.append(f"seconds must be a number, got {record['seconds']!r}")
+        checks.append(f"seconds must be a number, got {reprlib.repr(record['seconds'])}")
     if "measures" in record:
         checks.append(_numbers_problem(record["measures"], "measures"))
     return next((problem for problem in checks if problem is not None), None)
@@ -123,6 +124,8 @@ class RecordStore:
             record = json.loads(path.read_text())
         except (OSError, ValueError) as error:  # ValueError: not JSON, or not UTF-8 text
             problem = f"not readable as JSON: {type(error).__name__}: {error}"
+        except RecursionError:  # brackets nested deeper than the parser goes
+            problem = "not readable as JSON: its brackets are nested too deeply"
         else:
             problem = _record_problem(record)
             if problem is None:

@@ -1,0 +1,157 @@
+"""Reliability, round two (issue 32): configs whose parsing or validation blew up, seeds beyond every RNG's range,
+model options that fail only at the first step, full disks, damaged run files, worker errors and Ctrl-C in the
+demo. The command line gets one line on stderr and exit status 2 (130 for an interrupt); the library raises a
+ValueError or TypeError naming the argument; a failed command changes no stored run or checkpoint."""
+
+import contextlib
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from psviz.cli import main
+from psviz.train import TrainConfig
+from psviz.train.config import ConfigError
+from psviz.train.records import RecordStore, run_record
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _train(*settings: str, config: str = "digits") -> list[str]:
+    return ["train", "--config", config, "--no-progress", *sum((["--set", s] for s in settings), [])]
+
+
+def one_line(capsys, command: str, status: int, expected: str) -> str:
+    """stderr of the command just run: one line, no traceback, starting with the command, holding ``expected``."""
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"psviz {command}: ") and expected in err, err
+    return err
+
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail the block (with TimeoutError) if it runs longer than ``seconds``."""
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def laughs(levels: int = 9) -> str:
+    """A "billion laughs" config: each level's list repeats the previous one nine times, 9**levels values in all."""
+    lines = ["  l0: &l0 [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]"]
+    lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "dataset: digits\nepochs: 1\nmodel_options:\n" + "\n".join(lines) + "\n"
+
+
+def nested(depth: int, json_text: bool = False) -> str:
+    """A config whose loss_options.scale is ``depth`` lists, one inside the other."""
+    value = "[" * depth + "]" * depth
+    return (f'{{"dataset": "digits", "loss_options": {{"scale": {value}}}}}' if json_text
+            else f"dataset: digits\nloss_options: {{scale: {value}}}\n")
+
+
+# ---- 1. configs: aliases and deep nesting --------------------------------------------------------------------------
+
+
+def test_a_billion_laughs_config_is_refused_at_once(tmp_path, capsys):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(laughs())
+    with within(10):
+        status = main(_train(f"output_dir={tmp_path / 'run'}", config=str(path)))
+    err = one_line(capsys, "train", status, "aliases")
+    assert str(path) in err
+    assert not (tmp_path / "run").exists()
+    with within(10), pytest.raises(ConfigError, match=r"alias \*l0 at line 5"):
+        TrainConfig.load(path)
+
+
+def test_an_alias_in_a_set_value_is_refused_naming_the_key():
+    with pytest.raises(ConfigError, match=r"--set model_options: .*alias \*a"):
+        TrainConfig().with_overrides(["model_options={x: &a [1], y: *a}"])
+
+
+@pytest.mark.parametrize("depth, json_text", [(5000, False), (5000, True), (600, True), (40, False)],
+                         ids=["yaml-5000", "json-5000", "json-600", "yaml-40"])
+def test_deeply_nested_config_is_one_line(tmp_path, capsys, depth, json_text):
+    path = tmp_path / ("deep.json" if json_text else "deep.yaml")
+    path.write_text(nested(depth, json_text))
+    status = main(_train(f"output_dir={tmp_path / 'run'}", config=str(path)))
+    err = one_line(capsys, "train", status, "nested")
+    assert str(path) in err and "Recursion" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_deep_nesting_from_python_or_set_names_the_key():
+    value = []
+    for _ in range(3000):
+        value = [value]
+    with pytest.raises(ConfigError, match=r"loss_options: nested more than 32 levels deep"):
+        TrainConfig.from_dict({"loss_options": {"scale": value}})
+    with pytest.raises(ConfigError, match=r"ks: nested more than 32 levels deep"):
+        TrainConfig(ks=value)
+    with pytest.raises(ConfigError, match=r"--set loss_options: nested too deeply"):
+        TrainConfig().with_overrides(["loss_options={scale: " + "[" * 5000 + "]" * 5000 + "}"])
+
+
+def test_a_deeply_nested_run_record_counts_as_not_stored_reported_once(tmp_path, capsys):
+    config = TrainConfig(epochs=1)
+    store = RecordStore(tmp_path / "runs")
+    store.write(config, run_record(config, []))
+    record = store.path(config)
+    record.write_text('{"config": {}, "history": [], "metrics": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert store.read(config) is None and not store.has(config)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"psviz: skipping the run record {record} (") and "nested" in lines[0]
+    deep = json.loads("[" * 40 + "]" * 40)  # parses, but is no config
+    record.write_text(json.dumps({"config": {**config.to_dict(), "loss_options": {"scale": deep}}, "history": [],
+                                  "metrics": {}}))
+    assert store.read(config) is None
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "nested more than 32 levels deep" in line
+
+
+# ---- 2. seeds ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**40, -1])
+def test_a_seed_out_of_range_is_one_line_naming_seed(tmp_path, capsys, seed):
+    status = main(_train(f"seed={seed}", f"output_dir={tmp_path / 'run'}"))
+    one_line(capsys, "train", status, f"seed must be an integer from 0 to 2147483647 (2**31 - 1), got {seed}")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ConfigError, match="seed must be an integer from 0 to 2147483647"):
+        TrainConfig(seed=seed)
+
+
+def test_the_largest_seed_trains(tmp_path):
+    from psviz.train import fit, preset
+
+    result = fit(preset("toy", epochs=1, seed=2**31 - 1, sampler="balanced", batch_size=32, samples_per_class=4),
+                 progress=False)
+    assert result.history[-1]["epoch"] == 1
+
+
+@pytest.mark.parametrize("seed", [2**40, 2**31, -1, 1.0, True])
+def test_nmi_and_kmeans_name_a_bad_seed_and_its_range(seed):
+    import torch
+
+    from psviz.evaluate import kmeans_assignments, nmi
+
+    x, y = torch.randn(40, 4), torch.arange(40) % 4
+    for call in (lambda: nmi(x, y, seed=seed), lambda: kmeans_assignments(x, 4, seed=seed)):
+        with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2147483647 \(2\*\*31 - 1"):
+            call()
+    assert 0 <= nmi(x, y, seed=2**31 - 1) <= 1
