@@ -155,3 +155,35 @@ def test_nmi_and_kmeans_name_a_bad_seed_and_its_range(seed):
         with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2147483647 \(2\*\*31 - 1"):
             call()
     assert 0 <= nmi(x, y, seed=2**31 - 1) <= 1
+
+
+# ---- 3. model options ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, expected", [
+    ("{hidden: 5}", "model_options: hidden must be a list of integers >= 1, got 5"),
+    ("{hidden: [64, x]}", "model_options: hidden must be a list of integers >= 1, got [64, 'x']"),
+    ("{in_features: 10}", "model_options: in_features=10 does not match the data: an item of digits holds 64 "
+                          "values"),
+])
+def test_malformed_model_options_fail_before_the_run_folder(tmp_path, capsys, option, expected):
+    status = main(_train(f"model_options={option}", f"output_dir={tmp_path / 'run'}"))
+    one_line(capsys, "train", status, expected)
+    assert not (tmp_path / "run").exists()
+
+
+def test_small_cnn_in_channels_that_do_not_match_fail_before_the_run_folder(tmp_path, capsys):
+    status = main(_train("model=small_cnn", "model_options={in_channels: 3}", "dataset=glyphs",
+                         f"output_dir={tmp_path / 'run'}"))
+    one_line(capsys, "train", status, "model_options: in_channels=3 does not match the data: an item of glyphs "
+                                      "has 1 channel")
+    assert not (tmp_path / "run").exists()
+
+
+def test_mlp_names_a_bad_hidden():
+    from psviz.models import MLPEmbedder
+
+    for hidden in (5, "64", [64, 0], [64, 2.5], None):
+        with pytest.raises((ValueError, TypeError), match="hidden must be a list of integers >= 1"):
+            MLPEmbedder(8, 4, hidden=hidden)
+    assert MLPEmbedder(8, 4, hidden=[]).embedding_dim == 4

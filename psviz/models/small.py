@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Sequence
 
 from torch import Tensor, nn
@@ -17,8 +18,8 @@ class MLPEmbedder(nn.Module):
         check_int(in_features, "in_features")
         check_int(embedding_dim, "embedding_dim")
         layers, width = [nn.Flatten()], in_features
-        for size in hidden:
-            layers += [nn.Linear(width, check_int(size, "hidden")), nn.BatchNorm1d(size), nn.ReLU()]
+        for size in _widths(hidden, "hidden"):
+            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU()]
             width = size
         layers.append(nn.Linear(width, embedding_dim))
         self.net = nn.Sequential(*layers)
@@ -26,6 +27,14 @@ class MLPEmbedder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+def _widths(value, name: str) -> list[int]:
+    """``value`` as a list of layer widths: a list or tuple of integers >= 1 (empty: no hidden layer)."""
+    if not isinstance(value, (list, tuple)) or any(
+            isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in value):
+        raise ValueError(f"{name} must be a list of integers >= 1, got {value!r} (the hidden layers' widths)")
+    return [int(v) for v in value]
 
 
 def _conv_block(cin: int, cout: int) -> list[nn.Module]:

@@ -114,10 +114,32 @@ def _input_options(config: TrainConfig, train_set) -> dict:
     if config.model in ("mlp", "small_cnn") and len(train_set):
         sample = train_set[0][0]
         if config.model == "mlp":
-            options.setdefault("in_features", int(sample.numel()))
+            size = int(sample.numel())
+            _check_input(options, "in_features", size, f"an item of {config.dataset} holds {size} values")
+            options.setdefault("in_features", size)
         elif sample.dim() == 3:
-            options.setdefault("in_channels", int(sample.shape[0]))
+            channels = int(sample.shape[0])
+            _check_input(options, "in_channels", channels,
+                         f"an item of {config.dataset} has {channels} channel{'s' if channels != 1 else ''}")
+            options.setdefault("in_channels", channels)
     return options
+
+
+def _check_input(options: dict, name: str, actual: int, what: str) -> None:
+    """A model option that sizes the input must match the data (else the first step fails, with the run folder
+    already written)."""
+    if name in options and options[name] != actual:
+        raise ConfigError(f"model_options: {name}={options[name]!r} does not match the data: {what}; leave "
+                          f"{name} out (it is read off the data) or set it to {actual}")
+
+
+def _model(config: TrainConfig, train_set) -> nn.Module:
+    """The config's model, its input size read off the data; a bad option is a `ConfigError` naming it."""
+    options = _input_options(config, train_set)
+    try:
+        return models.create(config.model, config.embedding_dim, **options)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"model_options: {error}") from error
 
 
 def build(config: TrainConfig, device: torch.device, progress: bool = True) -> Parts:
@@ -129,7 +151,7 @@ def build(config: TrainConfig, device: torch.device, progress: bool = True) -> P
                           f"{config.dataset} has {train_set.n_classes} classes; raise samples_per_class")
     _check_data(config, train_set, eval_sets)
     torch.manual_seed(config.seed)
-    model = models.create(config.model, config.embedding_dim, **_input_options(config, train_set))
+    model = _model(config, train_set)
     _check_batchnorm(config, model)
     synthesis = ProxySynthesis(config.alpha, config.mu) if config.ps else None
     loss = losses.create(config.loss, train_set.n_classes, config.embedding_dim, synthesis=synthesis,
