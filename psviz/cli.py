@@ -269,14 +269,23 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # ConfigError and RunFolderError included: one clear line, no traceback
         print(f"psviz {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
-    except OSError as error:  # a file the command needs cannot be read or written
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"psviz {args.command}: {error.strerror or error}{where}", file=sys.stderr)
-        return 1
+    except OSError as error:  # a file the command needs cannot be read or written (a full disk included)
+        print(f"psviz {args.command}: {_os_error(error)}", file=sys.stderr)
+        return 2
 
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
+
+
+def _os_error(error: OSError) -> str:
+    """The reason and the path at fault, in a line. A call on two paths (a rename) names the second when it exists:
+    the thing in the way (the first is often a temporary file, deleted since)."""
+    where = error.filename
+    if error.filename2 is not None and os.path.lexists(error.filename2):
+        where = error.filename2
+    text = error.strerror or _one_line(error)
+    return f"{text} ({where})" if where is not None else text
 
 
 if __name__ == "__main__":

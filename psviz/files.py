@@ -8,6 +8,7 @@ checksums) raises `DamagedFile`; a file torch refuses gets torch's reason withou
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import tempfile
@@ -47,11 +48,25 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], *, sync: 
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _replace(temporary: str, path: Path) -> None:
+    """Rename ``temporary`` over ``path``; a folder at ``path`` is an error that names it (os.replace's names the
+    temporary file, which is then deleted)."""
+    try:
+        os.replace(temporary, path)
+    except OSError as error:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is in the way of the file to write; move or delete the "
+                                                  "folder", str(path)) from None
+        if error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -187,3 +187,93 @@ def test_mlp_names_a_bad_hidden():
         with pytest.raises((ValueError, TypeError), match="hidden must be a list of integers >= 1"):
             MLPEmbedder(8, 4, hidden=hidden)
     assert MLPEmbedder(8, 4, hidden=[]).embedding_dim == 4
+
+
+# ---- 4. files and disks --------------------------------------------------------------------------------------------
+
+
+def _digits_run(where: Path, *settings: str) -> list[str]:
+    return _train("epochs=2", "eval_every=1", f"output_dir={where}", *settings)
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".psviz.lock"}
+
+
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line_and_loses_nothing(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from psviz.train import load_checkpoint
+
+    run = tmp_path / "run"
+    assert main(_digits_run(run, "epochs=1")) == 0  # epoch 1 saved: last.pt, best.pt, history.json
+    before = _snapshot(run)
+    real_save = torch.save
+
+    def full_disk(state, file, *args, **kwargs):  # what torch raises when the disk fills mid-write
+        file.write(b"PK\x03\x04 a few bytes")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    capsys.readouterr()
+    status = main([*_digits_run(run), "--resume"])
+    err = one_line(capsys, "train", status, f"cannot write the checkpoint {run / 'last.pt'}")
+    assert "disk full?" in err and "nothing already saved is lost" in err and "--resume" in err
+    assert "enforce fail" in err  # torch's own words, for the record
+    after = _snapshot(run)
+    assert after.keys() == before.keys()  # no temporary file left behind
+    for name in ("last.pt", "best.pt", "history.json"):
+        assert after[name] == before[name], name
+    assert load_checkpoint(run / "last.pt")["epoch"] == 1
+    monkeypatch.setattr(torch, "save", real_save)  # space freed: --resume finishes the run
+    assert main([*_digits_run(run), "--resume"]) == 0
+    assert load_checkpoint(run / "last.pt")["epoch"] == 2
+
+
+def test_a_full_disk_in_the_library_is_an_oserror_naming_the_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    from psviz.files import atomic_write
+    from psviz.train import checkpoint
+
+    def no_space(path, write, sync=False):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "atomic_write", no_space)
+    with pytest.raises(OSError, match=r"cannot write the checkpoint .*last\.pt \(disk full\?"):
+        checkpoint.save_checkpoint({"model": {}}, tmp_path / "last.pt")
+    monkeypatch.setattr(checkpoint, "atomic_write", atomic_write)
+    monkeypatch.setattr(checkpoint.torch, "save", lambda *a: (_ for _ in ()).throw(RuntimeError("not the disk")))
+    with pytest.raises(RuntimeError, match="^not the disk$"):  # another failure is left as it is
+        checkpoint.save_checkpoint({"model": {}}, tmp_path / "last.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def small_cub(tmp_path_factory) -> Path:
+    from psviz.data.fake_cub import write_cub_layout
+
+    return write_cub_layout(tmp_path_factory.mktemp("cub"), classes=6, per_class=4, size=(40, 30))
+
+
+def _cub_run(cub: Path, where: Path, *settings: str) -> list[str]:
+    return _train("dataset=cub200", f"root={cub}", "image_size=16", "model_options={hidden: [8]}",
+                  "embedding_dim=4", "batch_size=4", "ks=[1]", "epochs=1", f"output_dir={where}", *settings)
+
+
+def test_a_folder_in_the_way_of_the_decoded_cache_is_named(small_cub, tmp_path, capsys, monkeypatch):
+    from psviz.data import load
+    from psviz.data.decoded_cache import SUBFOLDER, decoded_split
+    from psviz.data.transforms import resize_size
+
+    monkeypatch.setenv("PSVIZ_CACHE", str(tmp_path / "cache"))
+    learn = decoded_split(load("cub200", "seen", root=small_cub), resize_size(16), folder=tmp_path / "learn",
+                          progress=False)
+    in_the_way = tmp_path / "cache" / SUBFOLDER / learn.pixels_path.name
+    in_the_way.mkdir(parents=True)
+    status = main(_cub_run(small_cub, tmp_path / "run", "image_cache=decoded"))
+    err = one_line(capsys, "train", status, str(in_the_way))
+    assert ".tmp" not in err and "folder" in err, err
+    assert not (tmp_path / "run").exists()
+    assert sorted(p.name for p in in_the_way.parent.iterdir() if not p.name.endswith(".lock")) == [
+        in_the_way.name]  # no temporary file left behind

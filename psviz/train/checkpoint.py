@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import torch
@@ -9,11 +10,27 @@ import torch
 from ..files import DamagedFile, atomic_write, safe_torch_load
 
 LAST, BEST = "last.pt", "best.pt"
+# how torch's zip writer says a write failed (a full disk, a quota): "[enforce fail at inline_container.cc:...]"
+_WRITE_FAILED = ("inline_container", "PytorchStreamWriter", "file write failed")
 
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
-    """Write ``state`` to ``path`` so that an interrupted save leaves the previous file intact."""
-    return atomic_write(path, lambda file: torch.save(state, file), sync=True)
+    """Write ``state`` to ``path`` so that an interrupted save leaves the previous file intact.
+
+    A write that fails for want of space (torch's writer reports it as a RuntimeError, the file system as an
+    OSError) raises an OSError that names the checkpoint and says that the files saved before are whole.
+    """
+    try:
+        return atomic_write(path, lambda file: torch.save(state, file), sync=True)
+    except (OSError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not any(sign in str(error) for sign in _WRITE_FAILED):
+            raise
+        full = isinstance(error, RuntimeError) or error.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = " ".join(f"{type(error).__name__}: {error}".split())
+        raise OSError(f"cannot write the checkpoint {path} ({'disk full? ' if full else ''}{reason}); nothing "
+                      f"already saved is lost (the run's earlier checkpoints are as they were), and --resume "
+                      f"(resume=True) continues from the last one once {'space is freed' if full else 'that is fixed'}"
+                      ) from error
 
 
 def load_checkpoint(path: str | Path) -> dict:
