@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.psviz-installed
 
-.PHONY: demo test docs lab clean
+.PHONY: demo test docs lab playground clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "psviz needs Python 3.11+; set PYTHON=python3.11 (or newer)")'
@@ -25,6 +25,10 @@ docs: $(STAMP)
 # JupyterLab on the notebooks, on this machine only (127.0.0.1); root (in a container, say) needs --allow-root.
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks
+
+# The Proxy Synthesis Playground on this machine only (127.0.0.1): prints its URL and opens a browser; Ctrl-C stops it.
+playground: $(STAMP)
+	$(BIN)/psviz playground
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
