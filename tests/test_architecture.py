@@ -28,7 +28,9 @@ MAY_IMPORT = {
     "widgets": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
     "reproduce": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
     "demo": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce"},
-    "cli": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce", "demo"},
+    "playground": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
+    "cli": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce", "demo",
+                   "playground"},
     "__main__": {"cli"},
 }
 
