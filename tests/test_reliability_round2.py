@@ -249,6 +249,42 @@ def test_a_full_disk_in_the_library_is_an_oserror_naming_the_checkpoint(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_damaged_config_yaml_loads_from_the_checkpoint_with_one_warning(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(_digits_run(run, "epochs=1")) == 0
+    for damage in (b"\x00\xff\xfe garbage", b"lr: [unclosed\n", b"epochs: 1\nnot_a_key: 3\n"):
+        (run / "config.yaml").write_bytes(damage)
+        capsys.readouterr()
+        assert main(["evaluate", str(run), "--no-progress"]) == 0
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err, err
+        assert lines[0].startswith(f"psviz evaluate: warning: {run / 'config.yaml'} cannot be read (")
+        assert "using the config stored in best.pt" in lines[0]
+        assert "unseen/map@r" in out
+    from psviz.train import load_run
+    from psviz.train.reopen import RunFolderWarning
+
+    with pytest.warns(RunFolderWarning, match="cannot be read"):
+        assert load_run(run).config.epochs == 1
+
+
+def test_config_yaml_is_written_atomically(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "config.yaml"
+    TrainConfig(epochs=3).to_yaml(path)
+    before = path.read_bytes()
+
+    def crash(*args):
+        raise OSError("killed before the rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="killed"):
+        TrainConfig(epochs=4).to_yaml(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
 @pytest.fixture
 def small_cub(tmp_path_factory) -> Path:
     from psviz.data.fake_cub import write_cub_layout
@@ -277,3 +313,34 @@ def test_a_folder_in_the_way_of_the_decoded_cache_is_named(small_cub, tmp_path, 
     assert not (tmp_path / "run").exists()
     assert sorted(p.name for p in in_the_way.parent.iterdir() if not p.name.endswith(".lock")) == [
         in_the_way.name]  # no temporary file left behind
+
+
+def test_a_bad_image_read_in_a_loader_worker_is_its_own_message(small_cub, tmp_path, capsys):
+    bad = sorted((small_cub / "images").rglob("*.jpg"))[1]  # not the first: build reads that one here to size the MLP
+    bad.write_bytes(b"these bytes are not a JPEG")
+    status = main(_cub_run(small_cub, tmp_path / "run", "num_workers=1"))
+    err = one_line(capsys, "train", status, f"cub200: cannot read image {bad}: cannot identify image file")
+    assert "worker" not in err and "File " not in err, err
+
+
+def test_a_loader_worker_error_keeps_its_type_and_message():
+    import torch
+
+    from psviz.train.batches import loader
+
+    class Broken(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            if index == 2:
+                raise KeyError(f"item {index}\nhas a second line")
+            return torch.zeros(2), 0
+
+    with pytest.raises(KeyError) as caught:
+        list(loader(Broken(), [[0, 1], [2, 3]], num_workers=1))
+    assert caught.value.args == ("item 2\nhas a second line",)
+    Broken.__getitem__ = lambda self, index: (_ for _ in ()).throw(ValueError(f"item {index}:\n  two lines"))
+    with pytest.raises(ValueError) as caught:
+        list(loader(Broken(), [[0, 1], [2, 3]], num_workers=1))
+    assert caught.value.args == ("item 0:\n  two lines",)

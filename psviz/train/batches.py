@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -97,8 +99,43 @@ def loader(dataset, batches: list[list[int]], num_workers: int):
     """The batches' (inputs, labels), in this process or in ``num_workers`` DataLoader workers."""
     if num_workers == 0:
         return (collate(dataset, b) for b in batches)
-    return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=num_workers,
-                                       persistent_workers=False)
+    return _own_errors(torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=num_workers,
+                                                   persistent_workers=False))
+
+
+def _own_errors(batches):
+    """``batches``, with an error raised in a DataLoader worker as the worker raised it: torch re-raises it here
+    with the worker's whole traceback as its message, which a one-line report would carry whole."""
+    try:
+        yield from batches
+    except Exception as error:
+        message = _worker_message(str(error))
+        if message is None:
+            raise
+        if isinstance(error, KeyError):  # a KeyError prints the repr of its key
+            with contextlib.suppress(ValueError, SyntaxError):
+                message = ast.literal_eval(message)
+        try:
+            original = type(error)(message)
+        except Exception:  # an exception type that takes other arguments: torch's message as it is
+            raise error from None
+        raise original from error
+
+
+def _worker_message(text: str) -> str | None:
+    """The original message inside torch's "Caught X in DataLoader worker process N. Original Traceback ..." (the
+    lines after the traceback's last frame, less the exception's type); None for any other text."""
+    lines = text.splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    if not text.startswith("Caught ") or "Original Traceback" not in text or not frames:
+        return None
+    tail = lines[frames[-1] + 1:]
+    while tail and tail[0].startswith(" "):  # the frame's source line and its carets
+        tail.pop(0)
+    if not tail:
+        return None
+    _, sep, first = tail[0].partition(": ")
+    return "\n".join([first if sep else "", *tail[1:]]).strip() or None
 
 
 __all__ = ["Batches", "collate", "epoch_seed", "loader", "mix_single_class_batches"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import data, losses, models
+from ..files import atomic_write_text
 from ..synthesis import n_synthetic_for
 
 
@@ -197,7 +198,7 @@ class TrainConfig:
     def to_yaml(self, path: str | Path | None = None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
-            Path(path).write_text(text)
+            atomic_write_text(path, text)  # a run folder's config.yaml is whole or absent, never half written
         return text
 
     def to_json(self) -> str:

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 from .checkpoint import BEST, LAST, load_checkpoint
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .build import build, resolve_device
 from .loop import FitResult
 from .run_folder import CONFIG, SETTINGS, config_differences, describe_differences
@@ -46,7 +46,7 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", *, device: str | Non
 
 def _trained_config(run_dir: Path, path: Path, state: dict) -> TrainConfig:
     """The checkpoint's config (config.yaml's for a checkpoint without one), warning where the two disagree."""
-    on_disk = TrainConfig.load(run_dir / CONFIG) if (run_dir / CONFIG).is_file() else None
+    on_disk = _config_yaml(run_dir, path, state)
     if state.get("config") is None:
         if on_disk is None:
             raise ValueError(f"{path} holds no config and {run_dir} has no config.yaml: cannot rebuild the model")
@@ -60,3 +60,20 @@ def _trained_config(run_dir: Path, path: Path, state: dict) -> TrainConfig:
                 f"({describe_differences(differences)}, as checkpoint -> config.yaml); using the checkpoint's"),
                 stacklevel=3)
     return config
+
+
+def _config_yaml(run_dir: Path, path: Path, state: dict) -> TrainConfig | None:
+    """config.yaml's config: None without one, or when it cannot be read but the checkpoint holds its own config,
+    which then serves (with a warning naming the file)."""
+    file = run_dir / CONFIG
+    if not file.is_file():
+        return None
+    try:
+        return TrainConfig.load(file)
+    except ConfigError as error:
+        if state.get("config") is None:
+            raise
+        reason = " ".join(str(error).replace(str(file), CONFIG).split())
+        warnings.warn(RunFolderWarning(f"{file} cannot be read ({reason}); using the config stored in "
+                                       f"{path.name}"), stacklevel=4)
+        return None
