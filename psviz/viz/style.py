@@ -90,5 +90,48 @@ def rgba(colour: str, alpha: float) -> str:
     return f"rgba({round(255 * r)}, {round(255 * g)}, {round(255 * b)}, {alpha:g})"
 
 
+# ---- plotly titles -------------------------------------------------------------------------------------------------
+# A figure's title and subtitle sit at its top; the panel titles (make_subplots' annotations, anchored at the top of
+# the plot area) sit under them. Plotly does not make room for either by itself, so the top margin is worked out from
+# these sizes: nothing overlaps at any width.
+TITLE_SIZE, SUBTITLE_SIZE, PANEL_TITLE_SIZE = 17, 12, 16  # font sizes, px
+LINE_SPACING = 1.3  # plotly.js's line height, a multiple of the font size
+TITLE_TOP, TITLE_GAP = 10, 12  # px above the title; px between the subtitle and the panel titles
+
+
+def text_lines(text: str) -> int:
+    """How many lines plotly draws ``text`` on (one per <br>)."""
+    return str(text or "").count("<br>") + 1
+
+
+def title_height(subtitle: str | None) -> float:
+    """px from the figure's top to the bottom of its title and subtitle, as `lay_out_titles` places them."""
+    lines = text_lines(subtitle) if subtitle else 0
+    # plotly.js leaves about 16 px between a title's line and its subtitle's (measured in Chromium)
+    return TITLE_TOP + LINE_SPACING * TITLE_SIZE + (16 + lines * LINE_SPACING * SUBTITLE_SIZE if lines else 0)
+
+
+def panel_titles(fig) -> list:
+    """The panel titles of a make_subplots figure: annotations anchored on the top edge of a subplot."""
+    return [a for a in fig.layout.annotations
+            if a.yref == "paper" and a.yanchor == "bottom" and a.showarrow is False and a.y is not None
+            and a.y >= 0.99]
+
+
+def lay_out_titles(fig, title: str, subtitle: str | None = None) -> None:
+    """Put ``title`` and ``subtitle`` at the top left of ``fig`` and give it a top margin that holds them and,
+    under them, the panel titles, so none overlaps another at any width (a notebook column or a wide screen)."""
+    panels = panel_titles(fig)
+    for annotation in panels:
+        annotation.font.size = PANEL_TITLE_SIZE
+    lines = max((text_lines(a.text) for a in panels), default=0)
+    top = title_height(subtitle) + TITLE_GAP + lines * LINE_SPACING * PANEL_TITLE_SIZE + 4
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=TITLE_SIZE), x=0, xref="paper", xanchor="left", y=1, yref="container",
+                   yanchor="top", pad=dict(t=TITLE_TOP, b=0, l=0, r=0),
+                   subtitle=dict(text=subtitle or "", font=dict(size=SUBTITLE_SIZE))),
+        margin=dict(t=int(np.ceil(top))))
+
+
 __all__ = ["ARM_COLOURS", "PALETTE", "BACKENDS", "LINK_COLOUR", "arm_colour", "MARKS", "Mark", "SYNTHETIC_COLOUR", "check_backend", "class_colour", "css_rgb",
-           "class_colours", "rgba"]
+           "class_colours", "lay_out_titles", "panel_titles", "rgba", "text_lines", "title_height"]
