@@ -227,7 +227,8 @@ def test_close_all_ends_every_thread():
 
     players = [Player(Pair(Settings(classes=4, emb=2)), lambda s: None) for _ in range(2)]
     players[0].play()
-    assert close_all(timeout=30) >= 2
+    ended, left = close_all(timeout=30)
+    assert ended >= 2 and left == 0
     assert not any(p.alive for p in players)
 
 
@@ -257,3 +258,17 @@ def test_figures_draw_and_patch_in_place(emb):
     text = chosen_text(after.batch, chosen, after.class_names["seen"])
     assert f"λ = <b class='pg-lam'>{after.batch.lam:.2f}</b>" in text and "batch item" in text
     assert "epoch 2" in measures_table(after)
+
+
+def test_the_lesson_links_in_the_guide_open_without_a_note():
+    import re
+    from pathlib import Path
+    from urllib.parse import parse_qsl, urlsplit
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "playground.md").read_text()
+    links = set(re.findall(r"\((http://127\.0\.0\.1:5006/playground\?[^)\s]+)\)", guide))
+    assert 3 <= len(links) <= 4
+    for link in links:
+        settings, ignored = parse_query(dict(parse_qsl(urlsplit(link).query)))
+        assert ignored == [], link
+        assert settings.hide and settings.epochs == TOY_LONG_EPOCHS[settings.classes]

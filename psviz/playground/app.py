@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import threading
+import time
 from importlib import resources
 from io import StringIO
 
@@ -100,7 +101,7 @@ class Playground:
         landscape = pn.Column(self.panes["landscape"],
                               pn.pane.HTML(f"<span class='pg-label'>{NOTE_LANDSCAPE}</span>", margin=(0, 10)),
                               sizing_mode="stretch_width")
-        below = pn.Row(pn.Column(self.panes["synthetic"], self.chosen_info, sizing_mode="stretch_width"),
+        below = pn.Row(pn.Column(self.chosen_info, self.panes["synthetic"], sizing_mode="stretch_width"),
                        pn.Column(self.panes["curves"], self.measures, sizing_mode="stretch_width"),
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
@@ -208,7 +209,9 @@ class Playground:
                 drawn.set()
 
         if self._run_on_loop(draw):
-            drawn.wait(DRAW_TIMEOUT_S)
+            deadline = time.monotonic() + DRAW_TIMEOUT_S
+            while not drawn.wait(0.05) and not self.player.closing and time.monotonic() < deadline:
+                pass
 
     def _draw(self, snapshot: Snapshot, figures: dict) -> None:
         with pn.io.hold(self.doc):

@@ -157,8 +157,9 @@ def synthetic_figure(snapshot: Snapshot, chosen: int | None = None) -> go.Figure
     fig.add_trace(kind(mode="markers", name=CHOSEN[1], hoverinfo="skip", **coords[CHOSEN[1]],
                        marker=dict(symbol="star", size=16, color=CHOSEN_COLOUR)))
     fig.update_layout(template="plotly_white", height=HEIGHT, autosize=True, uirevision="synthetic",
-                      margin=dict(t=70, b=10, l=10, r=10), title_font_size=14, hovermode="closest",
-                      legend=dict(font=dict(size=11), itemsizing="constant"))
+                      margin=dict(t=60, b=10, l=10, r=10), title_font_size=14, hovermode="closest",
+                      legend=dict(font=dict(size=10), itemsizing="constant", orientation="h", yref="container",
+                                  y=0, yanchor="bottom", x=0.5, xanchor="center"))
     return fig
 
 

@@ -50,6 +50,8 @@ class Controls:
 
     def __init__(self, settings: Settings):
         self.widgets = {key: _widget(key, getattr(settings, key)) for key in CONTROLS}
+        for widget in self.widgets.values():
+            widget.sizing_mode = "stretch_width"
         self.rho = pn.pane.HTML(rho_html(settings), margin=(0, 10, 5, 10))
         self.boxes = {}
         for key in CONTROLS:

@@ -61,9 +61,10 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
     except KeyboardInterrupt:
         pass
     finally:
-        ended = close_all()
+        ended, left = close_all()
         server.stop()
-        print(f"{TITLE}: stopped; {ended} training thread(s) ended", flush=True)
+        print(f"{TITLE}: stopped; {ended} training thread(s) ended"
+              + (f", {left} did not end within 10 s" if left else ""), flush=True)
     return 0
 
 

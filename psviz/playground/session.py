@@ -241,6 +241,11 @@ class Player:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def closing(self) -> bool:
+        """Asked to stop: a `show` waiting on a tab can give up."""
+        return self._queue.closed
+
     def _ask(self, **changes) -> None:
         with self._wake:
             for key, value in changes.items():
@@ -311,14 +316,13 @@ class Player:
                 self._wake.wait(left)
 
 
-def close_all(timeout: float = 10.0) -> int:
-    """Stop every player's thread (the server's Ctrl-C); returns how many were running."""
+def close_all(timeout: float = 10.0) -> tuple[int, int]:
+    """Stop every player's thread (the server's Ctrl-C): (how many ended, how many are still running)."""
     players = [p for p in list(_PLAYERS) if p.alive]
     for player in players:
         player._ask(closed=True)
-    for player in players:
-        player.close(timeout)
-    return len(players)
+    ended = sum(player.close(timeout) for player in players)
+    return ended, len(players) - ended
 
 
 __all__ = ["Arm", "Frame", "Landscape", "MEASURES", "Pair", "Player", "Snapshot", "TRAINING", "close_all",

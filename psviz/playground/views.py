@@ -21,16 +21,23 @@ from ..viz.landscape import BAND, SEEN_R, UNSEEN_R, UNSEEN_STEP, coded
 from ..viz.style import MARKS, arm_colour, class_colours
 from .session import Frame, Snapshot
 
-HEIGHT = {"landscape": 400, "curves": 440}
+HEIGHT = {"landscape": 380, "curves": 440}
 # the curves, in the order of their panels: history key, panel title
 CURVES = (
     ("unseen/recall@1", "unseen Recall@1 (%)"),
     ("unseen/map@r", "unseen MAP@R (%)"),
-    ("gap", "held-out seen − unseen MAP@R (points)"),
-    ("transition_width", "transition width (% of the way)"),
-    ("unseen_confidence", "confidence on unseen items (%)"),
-    ("unseen_closer_to_synthetic", "unseen nearer a synthetic point (%)"),
+    ("gap", "gap: held-out − unseen"),
+    ("transition_width", "transition width (%)"),
+    ("unseen_confidence", "confidence on unseen (%)"),
+    ("unseen_closer_to_synthetic", "unseen nearer synthetic (%)"),
 )
+# what the short panel titles mean, for the table under them
+MEANINGS = {
+    "gap": "MAP@R of held-out seen-class items minus MAP@R of unseen items (points)",
+    "transition_width": "share of the way between neighbouring proxies where the loss is unsure",
+    "unseen_confidence": "mean top probability the loss gives unseen items",
+    "unseen_closer_to_synthetic": "unseen items nearer a synthetic point than any proxy",
+}
 
 
 def structure(snapshot: Snapshot) -> tuple:
@@ -163,8 +170,10 @@ def landscape_patch(fig: go.Figure, snapshot: Snapshot) -> None:
         for key, value in changing.items():
             _nested_set(update, key, value)
         trace.update(update)
-    for annotation, (name, frame) in zip(fig.layout.annotations, snapshot.frames.items()):
-        annotation.text = _landscape_title(name, frame)
+    # new annotations, not new text in the old ones: Panel compares the layout with the one it sent, which shares
+    # the old annotation objects
+    fig.layout.annotations = [{**annotation.to_plotly_json(), "text": _landscape_title(name, frame)}
+                              for annotation, (name, frame) in zip(fig.layout.annotations, snapshot.frames.items())]
 
 
 def _common_layout(fig: go.Figure, which: str) -> None:
@@ -215,8 +224,9 @@ def measures_table(snapshot: Snapshot) -> str:
     for key, title in CURVES:
         values = {name: 100 * frame.history[-1][key] for name, frame in snapshot.frames.items()}
         delta = values[WITH_PS] - values[BASELINE]
-        rows.append(f"<tr><td>{html.escape(title)}</td><td>{values[BASELINE]:.1f}</td><td>{values[WITH_PS]:.1f}</td>"
-                    f"<td>{delta:+.1f}</td></tr>")
+        tip = html.escape(MEANINGS.get(key, title), quote=True)
+        rows.append(f"<tr title='{tip}'><td>{html.escape(title)}</td><td>{values[BASELINE]:.1f}</td>"
+                    f"<td>{values[WITH_PS]:.1f}</td><td>{delta:+.1f}</td></tr>")
     head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in ARMS)
     return (f"<table class='measures'><thead><tr><th>epoch {snapshot.epoch}</th>{head}<th>PS − baseline</th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table>")
