@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from psviz.train import fit, preset
-from psviz.viz.boundaries import boundary_view
-from psviz.viz.landscape import coded
+from psviz.viz.boundaries import boundary_view, plotly_camera
+from psviz.viz.landscape import coded, sphere_mesh
 from psviz.widgets import LiveLandscape
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -41,9 +41,35 @@ def test_redraws_follow_the_run_in_place_and_leave_its_training_unchanged(dim):
     assert live.figure is first  # redrawn in place: one widget, updated, not a fresh one per epoch
     assert live.redraws >= 1
     live.finish(watched)
-    final = coded(boundary_view(watched, name=live.name, resolution=live.resolution, max_points=live.max_points))[0]
-    assert np.array_equal(_landscape_values(live.figure), final.ravel())
+    view = boundary_view(watched, name=live.name, resolution=live.resolution, max_points=live.max_points)
+    if dim == 2:
+        assert np.array_equal(_landscape_values(live.figure), coded(view)[0])
+    else:  # the sphere's mesh is cut along the boundaries, which move: its points and triangles are redrawn too
+        mesh = sphere_mesh(view)
+        assert np.array_equal(_landscape_values(live.figure), mesh["intensity"])
+        for key in ("x", "y", "z", "i", "j", "k"):
+            assert np.array_equal(np.asarray(live.figure.data[0][key]), mesh[key])
     assert "epoch 6" in live.figure.layout.title.text and "unseen MAP@R" in live.figure.layout.title.text
+
+
+def test_the_sphere_s_camera_follows_the_points_until_the_reader_turns_it():
+    config = preset("toy", ps=True, seed=3, epochs=4, eval_every=4)
+    live = LiveLandscape(config, budget=1.0)
+
+    def eye():
+        e = live.figure.layout.scene.camera.eye
+        return np.array([e.x, e.y, e.z])
+
+    start = eye()
+    run = fit(config, progress=False, callbacks=[live])
+    live.finish(run)
+    view = boundary_view(run, resolution=live.resolution, max_points=live.max_points)
+    expected = plotly_camera(view)["eye"]
+    assert np.allclose(eye(), [expected[k] for k in "xyz"])  # facing the trained points
+    assert not np.allclose(eye(), start)  # they moved while training, and the camera went with them
+    live.figure.layout.scene.camera.eye = dict(x=0.1, y=-2.0, z=0.3)  # the reader drags the sphere round
+    live.finish(run)
+    assert np.allclose(eye(), [0.1, -2.0, 0.3])  # a redraw leaves the reader's view alone
 
 
 def test_the_budget_bounds_the_drawing_time():

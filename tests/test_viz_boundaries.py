@@ -8,8 +8,10 @@ import torch.nn.functional as F
 
 from psviz.evaluate import boundary_measures, boundary_smoothness, nearest_proxy, unseen_confidence
 from psviz.train import export_embeddings
-from psviz.viz.boundaries import REGIONS, BoundaryView, boundary_view, decision_boundaries
-from psviz.viz.style import MARKS, class_colour
+from psviz.viz._space import MAX_ELEVATION, cut_regions, facing_direction, sphere_triangles
+from psviz.viz.boundaries import REGIONS, BoundaryView, boundary_view, decision_boundaries, region_mesh
+from psviz.viz.landscape import confidence_landscape
+from psviz.viz.style import LINE_SPACING, MARKS, class_colour, panel_titles, text_lines, title_height
 
 SEEN, UNSEEN, PROXY = (MARKS[k].name for k in ("seen", "unseen", "proxy"))
 
@@ -212,9 +214,11 @@ def test_sphere_figure(sphere):
     titles = [a.text for a in fig.layout.annotations]
     for title, (run, export, _) in zip(titles, sphere.values()):
         assert all(part in title for part in caption_parts(expected_measures(run, export)))
-    surfaces = [t for t in fig.data if t.type == "surface"]
+    surfaces = [t for t in fig.data if t.type == "mesh3d"]
     assert len(surfaces) == 2
-    assert np.array_equal(np.asarray(surfaces[0].surfacecolor) - 0.5, views["baseline"].winner)
+    grid = views["baseline"].grid.reshape(-1, 3)  # the grid's points come first, each with its winner
+    assert np.allclose(np.stack([surfaces[0].x, surfaces[0].y, surfaces[0].z], 1)[:len(grid)], grid)
+    assert np.array_equal(np.asarray(surfaces[0].intensity)[:len(grid)] - 0.5, views["baseline"].winner.ravel())
     # opaque: a see-through sphere mixes front and back regions into colours no class has
     assert all(surface.opacity == 1 for surface in surfaces)
     n = views["baseline"].n_seen
@@ -283,6 +287,149 @@ def test_precomputed_views_take_the_dict_name(circle):
     unnamed = BoundaryView(**{**view.__dict__, "name": ""})
     fig = decision_boundaries({"my run": unnamed})
     assert fig.layout.annotations[0].text.startswith("my run")
+
+
+# ---- smooth region edges on the sphere ---------------------------------------------------------------------------
+
+def test_cut_regions_splits_a_triangle_where_the_scores_tie():
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    # corner 0 won by class 0, corners 1 and 2 by class 1; s0 - s1 is 3 at corner 0 and -1 at corners 1 and 2, so
+    # the tie is 3/4 of the way along each edge from corner 0
+    scores = np.array([[3.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    triangles, labels, values = cut_regions(np.array([[0, 1, 2]]), np.array([0, 1, 1]), points, scores)
+    assert np.array_equal(values[:3], points) and np.array_equal(labels[:3], [0, 1, 1])  # the input points first
+    assert len(triangles) == 3  # the corner's triangle and the far side's quadrilateral
+    assert all(len(set(labels[t])) == 1 for t in triangles)  # no triangle spans two classes
+    cuts = {tuple(np.round(v, 6)) for v in values[3:]}
+    assert cuts == {(0.75, 0.0), (0.0, 0.75)}
+    corner = next(t for t in triangles if labels[t[0]] == 0)
+
+    def area(t):
+        (x1, y1), (x2, y2) = values[t[1]] - values[t[0]], values[t[2]] - values[t[0]]
+        return 0.5 * abs(x1 * y2 - x2 * y1)
+    assert area(corner) == pytest.approx(0.75 ** 2 / 2) and sum(map(area, triangles)) == pytest.approx(0.5)
+    # without scores, the middle of each edge; three classes meet at the centre
+    triangles, labels, values = cut_regions(np.array([[0, 1, 2]]), np.array([0, 1, 2]), points)
+    assert len(triangles) == 6 and all(len(set(labels[t])) == 1 for t in triangles)
+    assert {tuple(np.round(v, 6)) for v in values[3:]} == {(0.5, 0.0), (0.5, 0.5), (0.0, 0.5), (round(1 / 3, 6), round(1 / 3, 6))}
+    # a triangle of one class is left as it is
+    triangles, labels, values = cut_regions(np.array([[0, 1, 2]]), np.array([1, 1, 1]), points, scores)
+    assert triangles.tolist() == [[0, 1, 2]] and len(values) == 3
+
+
+@pytest.mark.parametrize("name", ["baseline", "with PS"])
+def test_sphere_regions_are_drawn_to_where_the_classes_tie(sphere, name):
+    """Region edges follow the loss's own boundary, not the grid: each point that cuts a triangle lies where its two
+    best classes tie, whereas the grid's own points beside a boundary, or the middles of its cells' edges (where a
+    cell-by-cell drawing puts an edge at best), are well inside one region."""
+    run, _, view = sphere[name]
+    vertices, triangles, labels, _ = region_mesh(view)
+    n = view.grid.shape[0] * view.grid.shape[1]
+    assert np.allclose(vertices[:n], view.grid.reshape(-1, 3)) and np.allclose(np.linalg.norm(vertices, axis=1), 1)
+    assert all(len(set(row)) == 1 for row in labels[triangles])  # each triangle coloured by one class
+    assert len(vertices) > n  # the boundaries cut some
+
+    def tie_gap(directions):  # log-probability of the best class minus the second best
+        logs = np.sort(run.loss.probabilities(torch.from_numpy(directions).float()).log().numpy(), axis=1)
+        return logs[:, -1] - logs[:, -2]
+
+    at_cuts = tie_gap(vertices[n:])
+    grid_triangles = sphere_triangles(*view.grid.shape[:2])
+    edges = np.concatenate([grid_triangles[:, [0, 1]], grid_triangles[:, [1, 2]], grid_triangles[:, [2, 0]]])
+    winner = view.winner.reshape(-1)
+    crossing = edges[winner[edges[:, 0]] != winner[edges[:, 1]]]
+    middles = vertices[crossing].mean(axis=1)
+    at_middles = tie_gap(middles / np.linalg.norm(middles, axis=1, keepdims=True))
+    at_grid = tie_gap(vertices[crossing[:, 0]])
+    assert np.median(at_cuts) < 0.01
+    assert np.percentile(at_cuts, 90) < 0.25 * np.median(at_middles) < 0.25 * np.median(at_grid)
+    # each cut point is coloured by one of the two classes that tie there
+    best_two = np.argsort(run.loss.probabilities(torch.from_numpy(vertices[n:]).float()).numpy(), axis=1)[:, -2:]
+    assert np.mean([label in row for label, row in zip(labels[n:], best_two)]) > 0.97
+
+
+def test_plotly_sphere_regions_never_blend_two_classes_in_a_triangle(sphere):
+    views = {name: entry[-1] for name, entry in sphere.items()}
+    for fig in (decision_boundaries(views), confidence_landscape(views)):
+        for mesh in (t for t in fig.data if t.type == "mesh3d"):
+            classes = np.floor(np.asarray(mesh.intensity)).astype(int)  # both figures: class c lies in [c, c + 1)
+            corners = np.stack([classes[np.asarray(mesh[k])] for k in ("i", "j", "k")], 1)
+            assert np.all(corners == corners[:, :1])
+            assert mesh.flatshading is False  # colours shade smoothly across triangles, not a block per cell
+
+
+# ---- cameras and titles -----------------------------------------------------------------------------------------
+
+def _eye(camera) -> np.ndarray:
+    eye = np.array([camera.eye.x, camera.eye.y, camera.eye.z], float)
+    return eye / np.linalg.norm(eye)
+
+
+def _degrees_between(a, b) -> float:
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
+
+
+def test_plotly_sphere_cameras_face_the_points_as_matplotlib_does(sphere):
+    views = {name: entry[-1] for name, entry in sphere.items()}
+    mpl = decision_boundaries(views, backend="matplotlib")
+    for fig in (decision_boundaries(views), confidence_landscape(views)):
+        scenes = [fig.layout.scene, fig.layout.scene2]
+        for scene, ax, view in zip(scenes, mpl.axes, views.values()):
+            eye = _eye(scene.camera)
+            mean = facing_direction(view.points)
+            assert mean is not None
+            # along the points' mean direction; only a mean near a pole is tilted, to keep z up
+            assert _degrees_between(eye, mean) <= max(0.0, abs(np.degrees(np.arcsin(mean[2]))) - MAX_ELEVATION) + 1e-6
+            unit = view.points / np.linalg.norm(view.points, axis=1, keepdims=True)
+            assert np.mean(unit @ eye > 0) > 0.5  # most points on the side the reader sees
+            elev, azim = np.radians(ax.elev), np.radians(ax.azim)  # one function aims both backends
+            mpl_eye = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+            assert _degrees_between(eye, mpl_eye) < 1e-3
+
+
+def test_camera_faces_a_cluster_anywhere_on_the_sphere(sphere):
+    _, _, view = sphere["baseline"]
+    from psviz.viz.boundaries import plotly_camera
+    rng = np.random.default_rng(0)
+    for centre in ([1.0, 0, 0], [-0.3, -0.9, 0.2], [0, 0.2, -1.0]):
+        centre = np.array(centre) / np.linalg.norm(centre)
+        points = centre + 0.2 * rng.standard_normal((200, 3))
+        moved = BoundaryView(**{**view.__dict__, "points": points, "labels": np.zeros(200, int),
+                                "splits": np.array(["seen"] * 200)})
+        eye = _eye(type("C", (), {"eye": type("E", (), plotly_camera(moved)["eye"])})())
+        tilt = max(0.0, abs(np.degrees(np.arcsin(facing_direction(points)[2]))) - MAX_ELEVATION)
+        assert _degrees_between(eye, facing_direction(points)) <= tilt + 1e-6
+        assert _degrees_between(eye, centre) < tilt + 5
+
+
+def _figures(circle, sphere, plane):
+    """Every plotly figure of both functions, in each kind of space."""
+    for source in (circle, sphere, plane):
+        views = {name: entry[-1] for name, entry in source.items()}
+        yield decision_boundaries(views), 2
+        yield confidence_landscape(views), 2
+        yield confidence_landscape({"with PS": views["with PS"]}), 1  # one panel, as the live widget draws
+
+
+def test_titles_subtitles_and_panel_titles_do_not_overlap(circle, sphere, plane):
+    """The title block (title and subtitle, from the figure's top) ends above the panel titles, which hang above the
+    plot area in the top margin: in paper coordinates, the panel titles' top is below the subtitle's bottom, at any
+    width (only heights count; plotly does not wrap these lines)."""
+    for fig, n_panels in _figures(circle, sphere, plane):
+        title = fig.layout.title
+        assert (title.yref, title.y, title.yanchor) == ("container", 1, "top") and title.subtitle.text
+        plot_height = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+        subtitle_bottom = 1 + (fig.layout.margin.t - title_height(title.subtitle.text)) / plot_height  # paper y
+        panels = panel_titles(fig)
+        assert len(panels) == n_panels
+        for panel in panels:
+            assert (panel.yref, panel.yanchor, panel.y) == ("paper", "bottom", 1.0)
+            top = 1 + text_lines(panel.text) * LINE_SPACING * panel.font.size / plot_height
+            assert top < subtitle_bottom
+        # the legend (with the landscape's note as its title) sits at the figure's foot, where plotly makes room
+        assert (fig.layout.legend.yref, fig.layout.legend.y, fig.layout.legend.yanchor) == ("container", 0, "bottom")
+        assert not any(a.yref == "paper" and a.y is not None and a.y < 0 for a in fig.layout.annotations)
+        assert fig.layout.width is None  # takes its notebook column's width
 
 
 # ---- errors ------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from psviz.viz import confidence_landscape, generalisation_gap, synthetic_densit
 from psviz.viz.boundaries import boundary_view
 from psviz.viz.density import CLOUD, density_grid
 from psviz.viz.gap import gap_series
-from psviz.viz.landscape import LEVELS, shade
+from psviz.viz.landscape import DEEPEST, LEVELS, shade, sphere_values
 from psviz.viz.seen_unseen import UMAPProjection
 from psviz.viz.style import MARKS, class_colour
 from psviz.viz.synthetic import set_lambda, synthetic_embeddings
@@ -28,13 +28,14 @@ def css(rgb):
 
 # ---- shade -----------------------------------------------------------------------------------------------------
 
-def test_shade_is_the_class_colour_when_sure_and_white_at_chance():
+def test_shade_is_the_class_tint_when_sure_and_white_at_chance():
     winner = np.array([0, 1, 2])
     sure = shade(winner, np.ones(3), 4)
-    assert np.allclose(sure, [to_rgb(class_colour(c)) for c in range(3)])
+    # a tint of the class colour, DEEPEST of the way from white: points in the full colour stand out on it
+    assert np.allclose(sure, [1 - DEEPEST * (1 - np.array(to_rgb(class_colour(c)))) for c in range(3)])
     assert np.allclose(shade(winner, np.full(3, 0.25), 4), 1.0)  # 1 / n_classes: no opinion, white
     half = shade(np.array([0]), np.array([0.625]), 4)[0]  # halfway between chance and certainty
-    assert np.allclose(half, 1 - (1 - np.array(to_rgb(class_colour(0)))) / 2)
+    assert np.allclose(half, 1 - DEEPEST * (1 - np.array(to_rgb(class_colour(0)))) / 2)
 
 
 # ---- confidence_landscape on real toy runs ------------------------------------------------------------------------
@@ -76,7 +77,13 @@ def test_circle_landscape_colours_each_direction_by_winner_and_confidence(toy_ru
 def test_sphere_and_input_landscapes_and_the_matplotlib_backend(toy3_runs, toy_runs):
     fig = confidence_landscape(toy3_runs, resolution=30)
     meshes = [t for t in fig.data if isinstance(t, go.Mesh3d)]
-    assert len(meshes) == 2 and all(len(m.intensity) == len(m.x) == 30 * 60 for m in meshes)
+    assert len(meshes) == 2
+    for mesh, (name, run) in zip(meshes, toy3_runs.items()):
+        # the grid's points first, as the view holds them, then the points that cut triangles along the boundaries
+        view = boundary_view(run, resolution=30)
+        assert len(mesh.intensity) == len(mesh.x) > 30 * 60
+        assert np.allclose(np.stack([mesh.x, mesh.y, mesh.z], 1)[:30 * 60], view.grid.reshape(-1, 3))
+        assert np.allclose(mesh.intensity[:30 * 60], sphere_values(view.winner, view.confidence, view.n_seen).ravel())
     unseen = [t for t in fig.data if t.name == MARKS["unseen"].name]
     radius = np.sqrt(np.asarray(unseen[0].x) ** 2 + np.asarray(unseen[0].y) ** 2 + np.asarray(unseen[0].z) ** 2)
     assert np.all(radius > 1.0)  # lifted over the surface, so the landscape cannot hide them
@@ -86,6 +93,40 @@ def test_sphere_and_input_landscapes_and_the_matplotlib_backend(toy3_runs, toy_r
     for runs, space in ((toy_runs, "embedding"), (toy3_runs, "embedding"), (toy_runs, "input")):
         mpl = confidence_landscape(runs, space=space, resolution=30, backend="matplotlib")
         assert isinstance(mpl, Figure) and len(mpl.axes) == 2
+
+
+def _seen_scatter(traces):
+    return next(t for t in traces if t.name == MARKS["seen"].name)
+
+
+def test_seen_points_are_the_legend_s_filled_dots_and_stand_out_on_the_landscape(toy_runs):
+    """Seen points sit mostly in their own class's region. At the full class colour there, a point's fill vanished
+    and only its dark outline showed: a ring, while the legend showed a dot. Now the landscape stops at a tint
+    (DEEPEST), and the fill under every seen point differs clearly from the landscape around it, in both backends."""
+    fig = confidence_landscape(toy_runs, space="input", resolution=80)
+    image = next(t for t in fig.data if isinstance(t, go.Image))
+    seen = _seen_scatter(fig.data)  # the first panel's; plotly draws the legend entry from this very marker
+    assert seen.marker.symbol == "circle" and seen.showlegend  # filled (not "circle-open")
+    fill = 255 * np.array([to_rgb(c) for c in seen.marker.color])
+    z = np.asarray(image.z, float)
+    ix = np.rint((np.asarray(seen.x) - image.x0) / image.dx).astype(int).clip(0, z.shape[1] - 1)
+    iy = np.rint((np.asarray(seen.y) - image.y0) / image.dy).astype(int).clip(0, z.shape[0] - 1)
+    assert np.linalg.norm(fill - z[iy, ix], axis=1).min() > 50  # RGB 0-255: a visible difference, not the same tone
+
+    mpl = confidence_landscape(toy_runs, space="input", resolution=80, backend="matplotlib")
+    ax = mpl.axes[0]
+    points = next(c for c in ax.collections if c.get_label() == MARKS["seen"].name)
+    handle = next(h for h, t in zip(mpl.legends[0].legend_handles, mpl.legends[0].get_texts())
+                  if t.get_text() == MARKS["seen"].name)
+    assert np.allclose(handle.get_facecolor()[0], points.get_facecolor()[0])  # the legend's dot is the points' dot
+    assert np.all(points.get_facecolor()[:, 3] == 1)  # filled
+    picture = ax.images[0]
+    rgb = np.asarray(picture.get_array(), float)
+    left, right, bottom, top = picture.get_extent()
+    xy = points.get_offsets()
+    ix = np.rint((xy[:, 0] - left) / (right - left) * (rgb.shape[1] - 1)).astype(int).clip(0, rgb.shape[1] - 1)
+    iy = np.rint((xy[:, 1] - bottom) / (top - bottom) * (rgb.shape[0] - 1)).astype(int).clip(0, rgb.shape[0] - 1)
+    assert np.linalg.norm(255 * (points.get_facecolor()[:, :3] - rgb[iy, ix]), axis=1).min() > 50
 
 
 def test_landscape_refuses_bad_input(toy_runs, digits_runs):

@@ -12,14 +12,15 @@ import torch.nn.functional as F
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
+from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..evaluate.geometry import boundary_measures
 from ..evaluate.smoothness import boundary_smoothness
 from ..train import FitResult, export_embeddings, plain_splits
-from ._space import sphere_grid
-from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, rgba
+from ._space import camera_eye, cut_regions, facing_direction, sphere_grid, sphere_triangles, view_angles
+from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles, rgba
 
 SPACES = ("embedding", "input")
 REGIONS = "region a seen proxy wins"
@@ -47,6 +48,8 @@ class BoundaryView:
     class_names: dict
     measures: dict = field(default_factory=dict)
     confidence: np.ndarray | None = None  # the winner's softmax probability at each grid point, shaped as winner
+    # log-probabilities of every seen class at each grid point [..., n_seen] (sphere views): where two classes tie
+    scores: np.ndarray | None = None
 
     @property
     def n_seen(self) -> int:
@@ -58,15 +61,21 @@ def _winners(run: FitResult, embeddings: torch.Tensor) -> torch.Tensor:
     return _scored(run, embeddings)[0]
 
 
-def _scored(run: FitResult, embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(winning seen class, its softmax probability) of each embedding, by the loss's own scores."""
+def _scored(run: FitResult, embeddings: torch.Tensor, log_probabilities: bool = False):
+    """(winning seen class, its softmax probability) of each embedding, by the loss's own scores; with
+    ``log_probabilities``, also every class's log-probability [n, n_classes]."""
     loss = run.loss
     device = loss.proxies.device
-    winners, confidence = [], []
+    winners, confidence, logs = [], [], []
     for chunk in embeddings.split(8192):
-        top = loss.probabilities(chunk.to(device, loss.proxies.dtype)).max(dim=1)
+        probabilities = loss.probabilities(chunk.to(device, loss.proxies.dtype)).float()
+        top = probabilities.max(dim=1)
         winners.append(top.indices.cpu())
-        confidence.append(top.values.float().cpu())
+        confidence.append(top.values.cpu())
+        if log_probabilities:
+            logs.append(probabilities.clamp_min(1e-30).log().cpu())
+    if log_probabilities:
+        return torch.cat(winners), torch.cat(confidence), torch.cat(logs)
     return torch.cat(winners), torch.cat(confidence)
 
 
@@ -105,19 +114,21 @@ def boundary_view(run: FitResult, *, space: str = "embedding", name: str = "", r
         angles = np.linspace(-np.pi, np.pi, resolution or 1440, endpoint=False)
         directions = torch.from_numpy(np.stack([np.cos(angles), np.sin(angles)], 1)).float()
         winner, confidence = (t.numpy() for t in _scored(run, directions))
-        kind, grid = "circle", angles
+        kind, grid, scores = "circle", angles, None
     elif dim == 3:
         n = resolution or 90
         x, y, z = sphere_grid(n, 2 * n)
         grid = np.stack([x, y, z], axis=-1)
-        winner, confidence = (t.numpy().reshape(x.shape)
-                              for t in _scored(run, torch.from_numpy(grid.reshape(-1, 3)).float()))
+        winner, confidence, scores = (t.numpy().reshape(*x.shape, -1) for t in
+                                      _scored(run, torch.from_numpy(grid.reshape(-1, 3)).float(), True))
+        winner, confidence = winner[..., 0], confidence[..., 0]
         kind = "sphere"
     else:
         raise ValueError(f"space='embedding' draws 2-D or 3-D embeddings; this run's embedding_dim is {dim} "
                          f"(use psviz.viz.umap_seen_unseen for higher dimensions)")
     return BoundaryView(name, kind, grid, winner, export.embeddings[keep].numpy(), export.labels[keep].numpy(),
-                        export.splits[keep], proxies_flat, proxy_labels, names, measures, confidence)
+                        export.splits[keep], proxies_flat, proxy_labels, names, measures, confidence,
+                        scores if kind == "sphere" else None)
 
 
 def _input_view(run, name, resolution, names, measures, keep) -> BoundaryView:
@@ -167,6 +178,35 @@ def _display_points(view: BoundaryView) -> np.ndarray:
     return view.points / np.linalg.norm(view.points, axis=1, keepdims=True) * radius[:, None]
 
 
+def region_mesh(view: BoundaryView, values: np.ndarray | None = None):
+    """A sphere view's grid as a triangle mesh cut along its region boundaries (see `psviz.viz._space.cut_regions`):
+    (vertices [m, 3] on the unit sphere, triangles [t, 3], the class of each vertex [m], ``values`` [grid shape]
+    interpolated to each vertex [m] or None). The grid's own points come first, in its order."""
+    n_lat, n_lon, _ = view.grid.shape
+    columns = [view.grid.reshape(-1, 3)] + ([] if values is None else [np.asarray(values, float).reshape(-1, 1)])
+    scores = None if view.scores is None else view.scores.reshape(n_lat * n_lon, -1)
+    triangles, labels, out = cut_regions(sphere_triangles(n_lat, n_lon), view.winner.reshape(-1),
+                                         np.concatenate(columns, 1), scores)
+    vertices = out[:, :3] / np.maximum(np.linalg.norm(out[:, :3], axis=1, keepdims=True), 1e-12)
+    return vertices, triangles, labels, None if values is None else out[:, 3]
+
+
+def facing_view(view: BoundaryView) -> tuple[float, float] | None:
+    """(elevation, azimuth) in degrees of a camera that faces a sphere view's points (their mean direction; the
+    proxies' when there are no points), or None when they cover the sphere evenly. Both backends aim with it."""
+    direction = facing_direction(view.points) if len(view.points) else None
+    if direction is None and view.proxies is not None:
+        direction = facing_direction(view.proxies)
+    return None if direction is None else view_angles(direction)
+
+
+def plotly_camera(view: BoundaryView) -> dict:
+    """A plotly scene camera that faces the view's data (`facing_view`), z up; plotly's usual one otherwise."""
+    angles = facing_view(view) or (20.0, 45.0)
+    return dict(eye={k: float(v) for k, v in camera_eye(*angles).items()}, up=dict(x=0, y=0, z=1),
+                center=dict(x=0, y=0, z=0))
+
+
 def _runs_of(winner: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, stop, class) of each run of equal winners along the circle (index ranges; the last may wrap)."""
     change = np.flatnonzero(np.diff(winner)) + 1
@@ -208,12 +248,15 @@ def _plotly_regions(view: BoundaryView, first: bool) -> list:
     n = view.n_seen
     scale = [[v, class_colour(c)] for c in range(n) for v in (c / n, (c + 1) / n)]
     if view.kind == "sphere":
-        # opaque pale tints: a translucent sphere blends its front and back regions into brown and grey
+        # opaque pale tints: a translucent sphere blends its front and back regions into brown and grey. The grid is
+        # cut along the boundaries (`region_mesh`): each triangle has one class, so edges are smooth, not stepped
         tints = [[v, css_rgb(_tint(class_colour(c)))[0]] for c in range(n) for v in (c / n, (c + 1) / n)]
-        g = view.grid
-        return [go.Surface(x=g[..., 0], y=g[..., 1], z=g[..., 2], surfacecolor=view.winner + 0.5, cmin=0, cmax=n,
-                           colorscale=tints, showscale=False, opacity=1.0, name=REGIONS, showlegend=first,
-                           hoverinfo="skip", lighting=dict(ambient=0.9, diffuse=0.2, specular=0.0))]
+        vertices, triangles, labels, _ = region_mesh(view)
+        return [go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=triangles[:, 0],
+                          j=triangles[:, 1], k=triangles[:, 2], intensity=labels + 0.5, intensitymode="vertex",
+                          cmin=0, cmax=n, colorscale=tints, showscale=False, opacity=1.0, name=REGIONS,
+                          showlegend=first, hoverinfo="skip", flatshading=False,
+                          lighting=dict(ambient=0.9, diffuse=0.2, specular=0.0))]
     xs, ys = view.grid
     return [go.Heatmap(x=xs, y=ys, z=view.winner + 0.5, zmin=0, zmax=n, colorscale=scale, showscale=False,
                        opacity=0.3, name=REGIONS, showlegend=first, hoverinfo="skip")]
@@ -273,13 +316,18 @@ def _plotly(views: list[BoundaryView], title: str):
                              scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1)
     if three:
         fig.update_scenes(aspectmode="cube", xaxis_range=[-1.1, 1.1], yaxis_range=[-1.1, 1.1],
-                          zaxis_range=[-1.1, 1.1])
-    note = {"circle": "direction is what counts: seen points on the inner ring, each unseen class on its own outer ring",
-            "sphere": "each coloured patch is where one seen proxy scores highest",
+                          zaxis_range=[-1.1, 1.1], xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+        for col, view in enumerate(views, start=1):  # each camera faces its run's points, as matplotlib's does
+            fig.layout[f"scene{'' if col == 1 else col}"].camera = plotly_camera(view)
+    note = {"circle": "direction is what counts:<br>seen points on the inner ring, each unseen class on its own outer ring",
+            "sphere": "each coloured patch is where one seen proxy scores highest (drag to turn it)",
             "input": "colours: the seen class the model assigns to each input"}[views[0].kind]
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{note}</sup>"), template="plotly_white",
-                      height=560, width=max(620, 520 * len(views)), legend=dict(itemsizing="constant"),
-                      margin=dict(t=120))
+    # no fixed width: the figure takes its notebook column's width; the legend goes under the panels
+    # the legend sits at the figure's foot (container coordinates): plotly makes room for it under the axis titles
+    fig.update_layout(template="plotly_white", height=600, autosize=True, margin=dict(b=10, l=40, r=20),
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0.5, xanchor="center",
+                                  itemsizing="constant"))
+    lay_out_titles(fig, title, note)
     return fig
 
 
@@ -311,22 +359,23 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int, first: bool):
         ax.imshow(palette[view.winner], origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), alpha=0.3,
                   aspect="equal", interpolation="nearest")
     else:
-        # opaque pale tints, as in the plotly sphere; matplotlib does not sort points against the surface, so only
-        # the points on the hemisphere facing the camera are drawn
-        g = view.grid
+        # opaque pale tints, as in the plotly sphere, on the grid cut along the boundaries (smooth region edges, not
+        # steps of grid cells); matplotlib does not sort points against the surface, so only the points on the
+        # hemisphere facing the camera are drawn
         palette = np.array([_tint(class_colour(c)) for c in range(n)])
+        vertices, triangles, labels, _ = region_mesh(view)
         ax.computed_zorder = False  # draw in zorder: the sphere first, the front points over it
-        ax.plot_surface(g[..., 0], g[..., 1], g[..., 2], facecolors=palette[view.winner], shade=False,
-                        linewidth=0, rstride=1, cstride=1, zorder=1)
+        ax.add_collection3d(Poly3DCollection(vertices[triangles], facecolors=palette[labels[triangles[:, 0]]],
+                                             edgecolors="none", linewidths=0, antialiased=False, zorder=1))
+        ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), zlim=(-1.05, 1.05))
+        ax.set_box_aspect((1, 1, 1), zoom=1.35)
+        ax.set_axis_off()
     if first and view.kind != "circle":  # a legend entry for the shading, as the circle's wedges have
         ax.scatter([], [], *([[]] if three else []), marker="s", s=60, color=class_colour(0), alpha=0.35,
                    label=REGIONS)
     shown = _display_points(view)
-    if three:  # turn the camera to the data, so most points are on the hemisphere it sees
-        centre = (shown / np.linalg.norm(shown, axis=1, keepdims=True)).mean(0)
-        if np.linalg.norm(centre) > 0.1:
-            centre /= np.linalg.norm(centre)
-            ax.view_init(elev=np.degrees(np.arcsin(centre[2])), azim=np.degrees(np.arctan2(centre[1], centre[0])))
+    if three and (angles := facing_view(view)) is not None:  # turn the camera to the data, as plotly's is
+        ax.view_init(elev=angles[0], azim=angles[1])
     front = _facing_camera(ax, shown) if three else np.ones(len(shown), bool)
     for split, kind in ((datasets.SEEN, "seen"), (datasets.UNSEEN, "unseen")):
         mask = (view.splits == split) & front

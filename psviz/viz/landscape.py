@@ -14,13 +14,17 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from .. import data as datasets
-from .boundaries import BoundaryView, views_of
-from .style import MARKS, check_backend, class_colour, class_colours, css_rgb
+from .boundaries import BoundaryView, plotly_camera, region_mesh, views_of
+from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles
 
 SEEN_R, BAND = 0.8, (0.88, 1.0)  # circle: seen points inside the band, the band, unseen rings outside it
 UNSEEN_R, UNSEEN_STEP = 1.08, 0.045
 NOTE = "colour: the seen class the loss picks · pale: the loss is unsure (top probability near 1 / #classes)"
 NOTE_HTML = NOTE.replace(" · ", "<br>")  # two short lines: fits a figure half a notebook column wide
+# The share of a class's colour the landscape reaches where the loss is sure: a tint, so that seen points, drawn in
+# the full colour of their class, read as the filled dots of the legend where they sit in their own class's region
+# (at full colour they vanished into it, and only their dark outlines showed, as rings).
+DEEPEST = 0.6
 
 
 def _strength(confidence, n_classes: int) -> np.ndarray:
@@ -30,12 +34,13 @@ def _strength(confidence, n_classes: int) -> np.ndarray:
 
 
 def _fade(rgb: np.ndarray, strength) -> np.ndarray:
-    """``rgb`` at ``strength`` 1, white at 0."""
-    return 1.0 - (1.0 - rgb) * np.asarray(strength)[..., None]
+    """``rgb`` tinted to `DEEPEST` at ``strength`` 1, white at 0."""
+    return 1.0 - (1.0 - rgb) * DEEPEST * np.asarray(strength)[..., None]
 
 
 def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:
-    """RGB floats [..., 3]: the winner's colour, faded to white as its probability falls to 1 / n_classes."""
+    """RGB floats [..., 3]: the winner's colour (tinted to `DEEPEST`), faded to white as its probability falls to
+    1 / n_classes."""
     palette = np.array([to_rgb(class_colour(c)) for c in range(n_classes)])
     return _fade(palette[np.asarray(winner)], _strength(confidence, n_classes))
 
@@ -43,13 +48,17 @@ def shade(winner: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndar
 LEVELS = 16  # lightness steps of the coded colours the browser draws the landscape with
 
 
+def _code(winner, confidence, n: int) -> np.ndarray:
+    steps = np.rint(_strength(confidence, n) * (LEVELS - 1)).astype(int)
+    return np.asarray(winner) * LEVELS + steps + 0.5
+
+
 def coded(view: BoundaryView) -> tuple[np.ndarray, list, int]:
     """(values, colour scale, cmax): each grid point's winner and lightness step as one number, value = winner *
     LEVELS + step + 0.5, with a stepped scale whose bins are the `shade` colours. Numbers reach the browser (and a
     redraw) far faster than one CSS colour string per point."""
     n = view.n_seen
-    steps = np.rint(_strength(view.confidence, n) * (LEVELS - 1)).astype(int)
-    values = np.asarray(view.winner) * LEVELS + steps + 0.5
+    values = _code(view.winner, view.confidence, n)
     total = n * LEVELS
     scale = []
     for c in range(n):
@@ -57,6 +66,33 @@ def coded(view: BoundaryView) -> tuple[np.ndarray, list, int]:
         for step, colour in enumerate(colours):
             scale += [[(c * LEVELS + step) / total, colour], [(c * LEVELS + step + 1) / total, colour]]
     return values, scale, total
+
+
+SHADES = 256  # plotly.js draws a mesh's colours from its colour scale sampled at this many points (a texture)
+
+
+def _guard(n_classes: int) -> float:
+    """The share of each class's stretch of the sphere's colour scale left unused at either end, a little more than
+    two texture samples: the browser's lookup then never reaches the next class's colours."""
+    return min(0.4, max(0.05, 2.5 * n_classes / SHADES))
+
+
+def sphere_scale(n_classes: int) -> list:
+    """The colour scale of the sphere's landscape, over 0..n_classes: for each class c, from white (chance) at
+    c + guard to its `shade` where the loss is sure at c + 1 - guard, held flat in the guards. Continuous, so lightness
+    changes smoothly along the mesh; it has no steps for the browser's coarse lookup to blur (see `coded`)."""
+    guard, scale = _guard(n_classes), []
+    for c in range(n_classes):
+        pale, deep = css_rgb(_fade(np.array(to_rgb(class_colour(c))), np.array([0.0, 1.0])))
+        scale += [[c / n_classes, pale], [(c + guard) / n_classes, pale],
+                  [(c + 1 - guard) / n_classes, deep], [(c + 1) / n_classes, deep]]
+    return scale
+
+
+def sphere_values(labels, confidence, n_classes: int) -> np.ndarray:
+    """Positions on `sphere_scale` (0..n_classes): the class, and within its stretch how sure the loss is."""
+    guard = _guard(n_classes)
+    return np.asarray(labels) + guard + (1 - 2 * guard) * _strength(confidence, n_classes)
 
 
 def caption(view: BoundaryView, sep: str = " · ") -> str:
@@ -145,13 +181,14 @@ def _plotly_circle(fig, view: BoundaryView, col: int, first: bool) -> None:
                                       hoverinfo="text"), row=1, col=col)
 
 
-def _sphere_mesh(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Vertices [n, 3] and triangle corner indices i, j, k of a latitude/longitude grid [n_lat, n_lon, 3]."""
-    n_lat, n_lon, _ = grid.shape
-    index = np.arange(n_lat * n_lon).reshape(n_lat, n_lon)
-    a, b = index[:-1, :-1].ravel(), index[1:, :-1].ravel()
-    c, d = index[:-1, 1:].ravel(), index[1:, 1:].ravel()
-    return grid.reshape(-1, 3), np.concatenate([a, b]), np.concatenate([b, d]), np.concatenate([c, c])
+def sphere_mesh(view: BoundaryView) -> dict:
+    """The sphere's landscape as Mesh3d data: the grid cut along the region boundaries (`region_mesh`), each vertex
+    placed on `sphere_scale` (`sphere_values`) with its own side's class, so a triangle never blends two classes'
+    colours and region edges run smoothly where the classes tie, not in steps of grid cells. The grid's own points
+    come first."""
+    vertices, triangles, labels, confidence = region_mesh(view, view.confidence)
+    return dict(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=triangles[:, 0], j=triangles[:, 1],
+                k=triangles[:, 2], intensity=sphere_values(labels, confidence, view.n_seen))
 
 
 def _sphere_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray | None]:
@@ -161,11 +198,9 @@ def _sphere_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray | None
 
 
 def _plotly_sphere(fig, view: BoundaryView, col: int, first: bool) -> None:
-    vertices, i, j, k = _sphere_mesh(view.grid)
-    values, scale, total = coded(view)
-    fig.add_trace(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=i, j=j, k=k,
-                            intensity=values.ravel(), intensitymode="vertex", colorscale=scale, cmin=0, cmax=total,
-                            showscale=False, flatshading=True, hoverinfo="skip", showlegend=False,
+    fig.add_trace(go.Mesh3d(**sphere_mesh(view), intensitymode="vertex", colorscale=sphere_scale(view.n_seen),
+                            cmin=0, cmax=view.n_seen,
+                            showscale=False, flatshading=False, hoverinfo="skip", showlegend=False,
                             lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0), name="landscape"), row=1, col=col)
     points, proxies = _sphere_positions(view)
     for kind, mask, point_colours in _groups(view):
@@ -206,7 +241,7 @@ def landscape_updates(view: BoundaryView) -> list[dict]:
             updates.append({"theta": _degrees(view.proxies)})
         return updates
     if view.kind == "sphere":
-        updates = [{"intensity": coded(view)[0].ravel()}]
+        updates = [sphere_mesh(view)]
         points, proxies = _sphere_positions(view)
         updates += [{"x": points[mask, 0], "y": points[mask, 1], "z": points[mask, 2]} for _, mask, _ in _groups(view)]
         if proxies is not None:
@@ -214,6 +249,10 @@ def landscape_updates(view: BoundaryView) -> list[dict]:
         return updates
     image = np.rint(255 * shade(view.winner, view.confidence, view.n_seen)).astype(np.uint8)
     return [{"z": image}] + [{} for _ in _groups(view)]  # input points are the data: they do not move
+
+
+WHERE = {"circle": "on the circle (2-D embedding)<br>seen points inside, each unseen class on a ring outside",
+         "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}
 
 
 def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
@@ -228,16 +267,16 @@ def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
         fig.update_polars(radialaxis=dict(range=[0, UNSEEN_R + 0.32], visible=False),
                           angularaxis=dict(showticklabels=False, showgrid=False), bgcolor="white")
     if kind == "sphere":
-        fig.update_scenes(aspectmode="cube", xaxis_visible=False, yaxis_visible=False, zaxis_visible=False,
-                          camera=dict(eye=dict(x=1.05, y=1.05, z=0.55)))
-    where = {"circle": "on the circle (2-D embedding; seen points inside, each unseen class on a ring outside)",
-             "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}[kind]
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{where}</sup>"), template="plotly_white",
-                      height=620, autosize=True, margin=dict(t=140, b=110, l=20, r=20),
-                      legend=dict(orientation="h", yanchor="top", y=-0.02, x=0.5, xanchor="center",
-                                  itemsizing="constant"))
-    fig.add_annotation(text=NOTE_HTML, showarrow=False, xref="paper", yref="paper", x=0.5, y=-0.1, yanchor="top",
-                       font=dict(size=12))
+        fig.update_scenes(aspectmode="cube", xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+        for col, view in enumerate(views, start=1):  # each camera faces its run's points, as matplotlib's does
+            fig.layout[f"scene{'' if col == 1 else col}"].camera = plotly_camera(view)
+    # the note is the legend's title, and the legend sits at the figure's foot (container coordinates): plotly makes
+    # room for it under the plot and its axis titles, however many rows it wraps to in a narrow column
+    fig.update_layout(template="plotly_white", height=620, autosize=True, margin=dict(b=10, l=20, r=20),
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0.5, xanchor="center",
+                                  itemsizing="constant", title=dict(text=NOTE_HTML, side="top center",
+                                                                    font=dict(size=12))))
+    lay_out_titles(fig, title, WHERE[kind])
     return fig
 
 
@@ -287,7 +326,9 @@ def _mpl_panel(fig, view: BoundaryView, index: int, total: int):
 
 def _matplotlib(views: list[BoundaryView], title: str) -> Figure:
     wide = views[0].kind == "sphere"
-    fig = Figure(figsize=((6.4 if wide else 5.0) * len(views), 4.6 if wide else 5.6), layout="constrained")
+    # "compressed" for the square input-plane images: "constrained" left them over the titles and the legend
+    fig = Figure(figsize=((6.4 if wide else 5.0) * len(views), 4.6 if wide else 5.6),
+                 layout="compressed" if views[0].kind == "input" else "constrained")
     axes = [_mpl_panel(fig, view, i + 1, len(views)) for i, view in enumerate(views)]
     fig.suptitle(title)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -313,4 +354,5 @@ def confidence_landscape(runs, *, space: str = "embedding", resolution: int | No
     return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
 
 
-__all__ = ["LEVELS", "NOTE", "caption", "coded", "confidence_landscape", "landscape_updates", "shade"]
+__all__ = ["DEEPEST", "LEVELS", "NOTE", "caption", "coded", "confidence_landscape", "landscape_updates", "shade",
+           "sphere_mesh", "sphere_scale", "sphere_values"]

@@ -15,7 +15,7 @@ import torch
 
 from ..names import arm_of
 from ..train import FitResult, TrainConfig, build, resolve_device
-from ..viz.boundaries import boundary_view
+from ..viz.boundaries import boundary_view, plotly_camera
 from ..viz.landscape import caption, confidence_landscape, landscape_updates
 from ._figures import FigureSlot, placeholder
 
@@ -47,6 +47,7 @@ class LiveLandscape:
                                                                             width="auto"))
         self.redraws, self.draw_seconds, self.train_seconds = 0, 0.0, 0.0
         self._mark, self._last_cost, self._drawn = None, 0.0, False
+        self._camera = None  # the camera last aimed at the data (sphere); a camera the reader turned is left alone
         started = time.perf_counter()
         with torch.random.fork_rng(devices=[]):  # the same initial weights fit will build; the caller's RNG untouched
             parts = build(config, resolve_device(config.device))
@@ -91,19 +92,30 @@ class LiveLandscape:
             fresh.update_layout(height=520)
             self.slot.show(fresh)
             self._drawn = True
+            self._camera = self._eye() if view.kind == "sphere" else None
         else:  # only the arrays that change, as numbers: a fresh figure would cost several times the training
             with self.figure.batch_update():
                 for trace, update in zip(self.figure.data, landscape_updates(view)):
                     if update:
                         trace.update(update)
-                self.figure.layout.title.text = title + self.figure.layout.title.text[
-                    self.figure.layout.title.text.index("<br>"):]
+                self.figure.layout.title.text = title
                 self.figure.layout.annotations[0].text = f"<b>{self.name}</b><br><sup>{caption(view, '<br>')}</sup>"
+                if view.kind == "sphere" and self._eye() == self._camera:  # the reader has not turned it: keep
+                    camera = plotly_camera(view)  # facing the points as they move
+                    self.figure.layout.scene.camera = camera
+                    self._camera = self._eye(camera["eye"])  # (read back, it would still be the old one here)
         self.redraws += 1
         cost = time.perf_counter() - started
         if timed:
             self.draw_seconds += cost
             self._last_cost = cost
+
+    def _eye(self, eye: dict | None = None) -> tuple | None:
+        """The scene camera's eye (``eye``, or the figure's now), rounded: what tells whether the reader turned it."""
+        if eye is None:
+            eye = self.figure.layout.scene.camera.eye
+            eye = None if eye is None or eye.x is None else {"x": eye.x, "y": eye.y, "z": eye.z}
+        return None if eye is None else tuple(round(float(eye[k]), 6) for k in "xyz")
 
     def _ipython_display_(self):
         from IPython.display import display
