@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # a file the command needs cannot be read or written (a full disk included)
         print(f"psviz {args.command}: {_os_error(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:  # Ctrl-C (or SIGTERM) where the command prints nothing of its own
+        note = getattr(stop, "note", "")
+        print(f"psviz {args.command}: interrupted{'; ' + note if note else ''}", file=sys.stderr)
+        return 128 + getattr(stop, "signum", signal.SIGINT)  # the shell's convention: 130 for Ctrl-C, 143 for TERM
 
 
 def _one_line(error: Exception) -> str:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import json
 import math
 import time
@@ -224,6 +226,27 @@ def _write_tables(output_dir: Path, rows: list[dict], lines: list[str], seeds: i
                                                         indent=1))
 
 
+def _noting_interrupts(run):
+    """``run``, with a note on the Ctrl-C (or SIGTERM) that stops it: what is kept, for the line `psviz demo` prints
+    as it stops (the glyphs pair's workers save their last checkpoints as `fit` does)."""
+    signature = inspect.signature(run)
+
+    @functools.wraps(run)
+    def noting(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except KeyboardInterrupt as stop:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            stored = Path(bound.arguments["output_dir"]) / "toy" / "runs"
+            stop.note = (f"runs finished so far are kept, and the same command does not train the toy runs in "
+                         f"{stored} again")
+            raise
+
+    return noting
+
+
+@_noting_interrupts
 def run(output_dir: Path = Path("psviz-output/demo"), seeds: int = 10, epochs: int = GLYPHS_EPOCHS, seed: int = 0,
         progress: bool = True, figures: bool = True, umap_points: int = 2000, explorer_classes: int | None = None,
         workers: int = DEMO_WORKERS, stored_runs: Path = STORED_RUNS) -> list[dict]:

@@ -344,3 +344,97 @@ def test_a_loader_worker_error_keeps_its_type_and_message():
     with pytest.raises(ValueError) as caught:
         list(loader(Broken(), [[0, 1], [2, 3]], num_workers=1))
     assert caught.value.args == ("item 0:\n  two lines",)
+
+
+# ---- 5. Ctrl-C -----------------------------------------------------------------------------------------------------
+
+
+def test_interrupted_travels_between_processes():
+    import pickle
+
+    from psviz.train.signals import Interrupted
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        stop = Interrupted(signum)
+        stop.note = "kept"
+        back = pickle.loads(pickle.dumps(stop))
+        assert type(back) is Interrupted and back.signum == signum and back.args == (signal.Signals(signum).name,)
+        assert back.note == "kept"
+
+
+class Demo:
+    """`psviz demo` at a test size in a session of its own, its stdout read as it comes."""
+
+    def __init__(self, where: Path):
+        import subprocess
+        import sys
+        import threading
+
+        self.where = where
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "psviz", "demo", "--output-dir", str(where), "--seeds", "2", "--epochs", "1",
+             "--no-figures", "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
+
+    def wait_for(self, ready, timeout: float = 300) -> None:
+        import time
+
+        deadline = time.time() + timeout
+        while not ready() and self.process.poll() is None and time.time() < deadline:
+            time.sleep(0.1)
+        assert self.process.poll() is None, (self.lines, self.process.stderr.read())
+        assert ready(), f"not ready after {timeout} s: {self.lines}"
+
+    def ctrl_c(self) -> tuple[float, str]:
+        """SIGINT to the demo's whole process group, as a terminal's Ctrl-C: (seconds until it exits, stderr)."""
+        import os
+        import time
+
+        sent = time.time()
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            err = self.process.stderr.read()
+            self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.reader.join(timeout=10)
+        return time.time() - sent, err
+
+
+def _assert_stopped(demo: Demo, seconds: float, err: str) -> None:
+    assert demo.process.returncode == 130, (demo.lines, err)
+    assert seconds < 10, f"{seconds:.1f} s to stop"
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert lines[0].startswith("psviz demo: interrupted; runs finished so far are kept"), err
+    assert str(demo.where / "toy" / "runs") in lines[0]
+
+
+def test_ctrl_c_while_the_demo_trains_its_toy_runs_stops_in_seconds(tmp_path):
+    import time
+
+    demo = Demo(tmp_path / "demo")
+    demo.wait_for(lambda: any(line.startswith("== 1.") for line in demo.lines))
+    time.sleep(3)  # the pool's workers are starting or training
+    _assert_stopped(demo, *demo.ctrl_c())
+    assert not any(line.startswith("== 2.") for line in demo.lines)
+
+
+def test_ctrl_c_while_the_demo_trains_its_glyphs_pair_saves_both_runs(tmp_path):
+    import time
+
+    from psviz.train import load_checkpoint
+
+    demo = Demo(tmp_path / "demo")
+    arms = [tmp_path / "demo" / "glyphs" / name for name in ("baseline", "with_ps")]
+    demo.wait_for(lambda: all((arm / "config.yaml").is_file() for arm in arms))
+    time.sleep(1)  # both inside their (first and only) epoch
+    _assert_stopped(demo, *demo.ctrl_c())
+    for arm in arms:
+        state = load_checkpoint(arm / "last.pt")  # each worker saved where its run stood
+        assert state["epoch"] == 0 and state["step"] > 0, arm
+    assert len(list((tmp_path / "demo" / "toy" / "runs").glob("*.json"))) == 4  # the toy runs, stored

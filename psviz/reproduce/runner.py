@@ -14,12 +14,14 @@ from tqdm.auto import tqdm
 
 from ..train import TrainConfig, fit, mechanism_measures
 from ..train.records import RecordStore, run_key, run_record
+from ..train.signals import leave_terminal_group, sigint_held
 from .plan import Job
 
 
 def _init_worker(threads: int) -> None:
     import torch
 
+    leave_terminal_group()  # Ctrl-C reaches the parent only, which ends the workers (no traceback from each)
     torch.set_num_threads(threads)
 
 
@@ -82,7 +84,8 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
         while queue or pending:
             while queue and len(pending) < workers:
                 job = queue.pop(0)
-                pending[pool.submit(train_one, job.config.to_dict(), str(directory), job.measures)] = job
+                with sigint_held():  # a worker may start here
+                    pending[pool.submit(train_one, job.config.to_dict(), str(directory), job.measures)] = job
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = pending.pop(future)

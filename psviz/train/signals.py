@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 
@@ -12,6 +14,11 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int = signal.SIGINT):
         super().__init__(signal.Signals(signum).name)
         self.signum = int(signum)
+
+    def __reduce__(self):
+        """Rebuilt from the signal number (its args hold the name), so that it travels back from a worker process:
+        one that cannot be unpickled there breaks the pool, whose processes then wait out their join timeout."""
+        return type(self), (self.signum,), self.__dict__
 
 
 class StopFlag:
@@ -41,4 +48,32 @@ class StopFlag:
         return False
 
 
-__all__ = ["Interrupted", "StopFlag"]
+@contextlib.contextmanager
+def sigint_held():
+    """SIGINT held back in this thread while worker processes start inside the block: they inherit the mask, so a
+    Ctrl-C while they import (which would print a traceback from each) waits until `leave_terminal_group` drops it.
+    A SIGINT that reaches this process meanwhile is delivered when the block ends."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if not held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def leave_terminal_group() -> None:
+    """In a worker process (started under `sigint_held`): leave the terminal's process group, so that Ctrl-C reaches
+    only the parent, which stops its workers itself; drop a SIGINT that arrived while the worker started, and take
+    SIGINT again."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    if hasattr(signal, "pthread_sigmask"):
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a pending SIGINT is discarded on unblocking
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+
+
+__all__ = ["Interrupted", "StopFlag", "leave_terminal_group", "sigint_held"]

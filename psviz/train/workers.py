@@ -24,6 +24,7 @@ from .config import TrainConfig
 from .loop import FitResult, fit
 from .mechanism import mechanism_measures
 from .reopen import load_run
+from .signals import leave_terminal_group, sigint_held
 
 _REPORTS = None  # in a worker: the queue its runs report their epochs to
 
@@ -40,8 +41,7 @@ class FinishedRun:
 
 def _init_worker(threads: int, reports) -> None:
     global _REPORTS
-    if hasattr(os, "setpgrp"):  # out of the terminal's group: one Ctrl-C reaches the worker once, from the parent
-        os.setpgrp()
+    leave_terminal_group()  # one Ctrl-C reaches the worker once, from the parent (`_stop`)
     torch.set_num_threads(threads)
     _REPORTS = reports
 
@@ -115,8 +115,9 @@ def fit_in_workers(configs: dict[str, TrainConfig], *, workers: int = 2, threads
         pool = ProcessPoolExecutor(min(workers, len(configs)), mp_context=context, initializer=_init_worker,
                                    initargs=(threads, reports))
         try:
-            futures = {pool.submit(_fit_in_worker, name, config.to_dict(), name in measures): name
-                       for name, config in configs.items()}
+            with sigint_held():  # the workers start here
+                futures = {pool.submit(_fit_in_worker, name, config.to_dict(), name in measures): name
+                           for name, config in configs.items()}
             done = _collect(futures, reports, bars)
         except BaseException:
             _stop(pool)
@@ -157,16 +158,20 @@ def _drain(reports, bars: dict) -> None:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Ask each worker once to stop as Ctrl-C would (it saves its run; a second signal would stop it unsaved), wait
-    for them, then end the pool."""
+    for them, then end the pool. A second Ctrl-C while waiting ends the workers at once (they are out of the
+    terminal's group: nothing else would)."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public list of its workers
     for process in processes:
         if process.is_alive():
             os.kill(process.pid, signal.SIGINT)
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=60)
-        if process.is_alive():
-            process.terminate()
+    try:
+        for process in processes:
+            process.join(timeout=60)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
 
 
 __all__ = ["FinishedRun", "fit_in_workers"]
