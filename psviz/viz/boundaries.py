@@ -181,14 +181,16 @@ def _display_points(view: BoundaryView) -> np.ndarray:
 def region_mesh(view: BoundaryView, values: np.ndarray | None = None):
     """A sphere view's grid as a triangle mesh cut along its region boundaries (see `psviz.viz._space.cut_regions`):
     (vertices [m, 3] on the unit sphere, triangles [t, 3], the class of each vertex [m], ``values`` [grid shape]
-    interpolated to each vertex [m] or None). The grid's own points come first, in its order."""
+    interpolated to each vertex [m] or None), as float32 and int32. The grid's own points come first, in its order."""
     n_lat, n_lon, _ = view.grid.shape
     columns = [view.grid.reshape(-1, 3)] + ([] if values is None else [np.asarray(values, float).reshape(-1, 1)])
     scores = None if view.scores is None else view.scores.reshape(n_lat * n_lon, -1)
     triangles, labels, out = cut_regions(sphere_triangles(n_lat, n_lon), view.winner.reshape(-1),
                                          np.concatenate(columns, 1), scores)
     vertices = out[:, :3] / np.maximum(np.linalg.norm(out[:, :3], axis=1, keepdims=True), 1e-12)
-    return vertices, triangles, labels, None if values is None else out[:, 3]
+    # 4-byte numbers: half the bytes a live redraw sends the browser, which redraws the whole mesh each time
+    return (vertices.astype(np.float32), triangles.astype(np.int32), labels,
+            None if values is None else out[:, 3].astype(np.float32))
 
 
 def facing_view(view: BoundaryView) -> tuple[float, float] | None:

@@ -188,7 +188,7 @@ def sphere_mesh(view: BoundaryView) -> dict:
     come first."""
     vertices, triangles, labels, confidence = region_mesh(view, view.confidence)
     return dict(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=triangles[:, 0], j=triangles[:, 1],
-                k=triangles[:, 2], intensity=sphere_values(labels, confidence, view.n_seen))
+                k=triangles[:, 2], intensity=sphere_values(labels, confidence, view.n_seen).astype(np.float32))
 
 
 def _sphere_positions(view: BoundaryView) -> tuple[np.ndarray, np.ndarray | None]:
