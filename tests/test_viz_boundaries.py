@@ -432,6 +432,29 @@ def test_titles_subtitles_and_panel_titles_do_not_overlap(circle, sphere, plane)
         assert fig.layout.width is None  # takes its notebook column's width
 
 
+@pytest.mark.parametrize("kind", ["circle", "sphere", "input"])
+def test_matplotlib_titles_and_legend_clear_the_panels_in_one_drawing(kind, circle, sphere, plane):
+    """As a notebook shows it (one savefig): every panel, with its title and axis labels, sits below the figure's
+    title and above the legend (the landscape's input-plane images once took a second drawing to get there)."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    views = {name: entry[-1] for name, entry in {"circle": circle, "sphere": sphere, "input": plane}[kind].items()}
+    for draw in (decision_boundaries, confidence_landscape):
+        fig = draw(views, backend="matplotlib")
+        FigureCanvasAgg(fig)
+        fig.savefig(io.BytesIO(), format="png")
+        renderer = fig.canvas.get_renderer()
+        top = fig._suptitle.get_window_extent(renderer).y0
+        legend = fig.legends[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            panel = ax.get_tightbbox(renderer)
+            assert panel.y1 <= top + 1, f"{draw.__name__}: a panel reaches into the title"
+            assert panel.y0 >= legend.y1 - 1 or panel.x1 <= legend.x0 or panel.x0 >= legend.x1, \
+                f"{draw.__name__}: the legend covers a panel"
+
+
 # ---- errors ------------------------------------------------------------------------------------------------------
 
 def test_digits_runs_cannot_be_drawn_in_input_or_embedding_space(digits_runs):

@@ -333,6 +333,8 @@ def _matplotlib(views: list[BoundaryView], title: str) -> Figure:
     fig.suptitle(title)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, title=NOTE, title_fontsize=8)
+    if views[0].kind == "input":  # the layout of the square images settles on a second pass: take the first one here,
+        fig.draw_without_rendering()  # so the one drawing a notebook makes is right (not over titles and legend)
     return fig
 
 
