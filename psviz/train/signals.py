@@ -64,16 +64,19 @@ def sigint_held():
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def leave_terminal_group() -> None:
+def leave_terminal_group() -> bool:
     """In a worker process (started under `sigint_held`): leave the terminal's process group, so that Ctrl-C reaches
     only the parent, which stops its workers itself; drop a SIGINT that arrived while the worker started, and take
-    SIGINT again."""
+    SIGINT again. Returns whether one had arrived: then the parent is stopping, and the worker should not start."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()
-    if hasattr(signal, "pthread_sigmask"):
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a pending SIGINT is discarded on unblocking
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        signal.signal(signal.SIGINT, previous)
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    pending = signal.SIGINT in signal.sigpending()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards the pending SIGINT, which would raise here
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, previous)
+    return pending
 
 
 __all__ = ["Interrupted", "StopFlag", "leave_terminal_group", "sigint_held"]

@@ -8,10 +8,12 @@ whose idle threads spin on the same cores ran each run 2.8 times slower (benchma
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
 import signal
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -24,9 +26,10 @@ from .config import TrainConfig
 from .loop import FitResult, fit
 from .mechanism import mechanism_measures
 from .reopen import load_run
-from .signals import leave_terminal_group, sigint_held
+from .signals import Interrupted, leave_terminal_group, sigint_held
 
 _REPORTS = None  # in a worker: the queue its runs report their epochs to
+_STOPPING = False  # in a worker: the parent asked it to stop while it started
 
 
 @dataclass
@@ -40,14 +43,26 @@ class FinishedRun:
 
 
 def _init_worker(threads: int, reports) -> None:
-    global _REPORTS
-    leave_terminal_group()  # one Ctrl-C reaches the worker once, from the parent (`_stop`)
+    global _REPORTS, _STOPPING
+    _STOPPING = leave_terminal_group()  # one Ctrl-C reaches the worker once, from the parent (`_stop`)
     torch.set_num_threads(threads)
     _REPORTS = reports
+    atexit.register(_end_without_teardown)
+
+
+def _end_without_teardown() -> None:
+    """A worker's last step, the first of its exit handlers (registered last): end the process without Python's
+    teardown of torch and the data, which takes seconds (and would keep a stopping parent waiting). Nothing is lost:
+    its runs are saved, and multiprocessing has sent its results and reports before exit handlers run."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _fit_in_worker(name: str, config_values: dict, measures: bool) -> dict:
     """Train one run into its folder (afresh), telling the parent after each epoch; its measures when asked."""
+    if _STOPPING:  # nothing trained yet, nothing to save
+        raise Interrupted(signal.SIGINT)
     config = TrainConfig.from_dict(config_values)
 
     def report(epoch, history, **_):
@@ -114,13 +129,14 @@ def fit_in_workers(configs: dict[str, TrainConfig], *, workers: int = 2, threads
     with _passive_openmp(), _sigterm_as_interrupt():
         pool = ProcessPoolExecutor(min(workers, len(configs)), mp_context=context, initializer=_init_worker,
                                    initargs=(threads, reports))
+        futures = {}
         try:
             with sigint_held():  # the workers start here
                 futures = {pool.submit(_fit_in_worker, name, config.to_dict(), name in measures): name
                            for name, config in configs.items()}
             done = _collect(futures, reports, bars)
         except BaseException:
-            _stop(pool)
+            _stop(pool, futures)
             raise
         finally:
             for bar in bars.values():
@@ -156,18 +172,20 @@ def _drain(reports, bars: dict) -> None:
         bar.set_postfix_str(f"loss {loss:.3f}" + ("" if map_r is None else f", unseen MAP@R {100 * map_r:.2f}"))
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Ask each worker once to stop as Ctrl-C would (it saves its run; a second signal would stop it unsaved), wait
-    for them, then end the pool. A second Ctrl-C while waiting ends the workers at once (they are out of the
-    terminal's group: nothing else would)."""
+def _stop(pool: ProcessPoolExecutor, futures) -> None:
+    """Ask each worker once to stop, wait until each has answered and ended, then end the pool. The request is a
+    SIGTERM: a worker in its run stops after the step and saves it, as on Ctrl-C (a second signal would stop it
+    unsaved); one still starting (importing torch, seconds) ends at once, with nothing to save. A second Ctrl-C while
+    waiting ends the workers at once (they are out of the terminal's group: nothing else would)."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public list of its workers
     for process in processes:
         if process.is_alive():
-            os.kill(process.pid, signal.SIGINT)
+            os.kill(process.pid, signal.SIGTERM)
     pool.shutdown(wait=False, cancel_futures=True)
     try:
+        wait(futures, timeout=60)
         for process in processes:
-            process.join(timeout=60)
+            process.join(timeout=10)
     finally:
         for process in processes:
             if process.is_alive():
