@@ -91,6 +91,21 @@ def sphere_triangles(n_lat: int, n_lon: int) -> np.ndarray:
     return np.concatenate([np.stack([a, b, c], 1), np.stack([b, d, c], 1)])
 
 
+def edge_crossing(values: np.ndarray, labels: np.ndarray, scores: np.ndarray | None, u: np.ndarray,
+                  v: np.ndarray) -> np.ndarray:
+    """Where the boundary crosses each mesh edge u -> v whose labels differ: ``values`` interpolated to the zero of
+    the score difference s_a - s_b (a, b the two labels), or at the edge's middle without ``scores``."""
+    t = np.full(len(u), 0.5)
+    if scores is not None:
+        a, b = labels[u], labels[v]
+        du = scores[u, a] - scores[u, b]  # >= 0: a wins at u
+        dv = scores[v, a] - scores[v, b]  # <= 0: b wins at v
+        span = du - dv
+        ok = np.isfinite(span) & (span > 1e-12)
+        t = np.where(ok, np.clip(du / np.where(ok, span, 1.0), 0.0, 1.0), 0.5)
+    return values[u] + t[:, None] * (values[v] - values[u])
+
+
 def cut_regions(triangles: np.ndarray, labels: np.ndarray, values: np.ndarray,
                 scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A triangle mesh cut along the boundaries between its points' labels, so that each triangle has one label.
@@ -121,16 +136,7 @@ def cut_regions(triangles: np.ndarray, labels: np.ndarray, values: np.ndarray,
         return np.arange(count - len(label), count)
 
     def crossing(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Where the boundary crosses each edge u -> v (labels differ): values there."""
-        t = np.full(len(u), 0.5)
-        if scores is not None:
-            a, b = labels[u], labels[v]
-            du = scores[u, a] - scores[u, b]  # >= 0: a wins at u
-            dv = scores[v, a] - scores[v, b]  # <= 0: b wins at v
-            span = du - dv
-            ok = np.isfinite(span) & (span > 1e-12)
-            t = np.where(ok, np.clip(du / np.where(ok, span, 1.0), 0.0, 1.0), 0.5)
-        return values[u] + t[:, None] * (values[v] - values[u])
+        return edge_crossing(values, labels, scores, u, v)
 
     two = ~whole & (same01 | same12 | same02)
     if two.any():
