@@ -2,7 +2,7 @@
 page may ask for anything else): a lesson link opens with its settings; play moves the epoch counter and the
 landscapes, pause stops them, step adds one epoch; a click on a synthetic point shows its parents and λ; the
 exported config trains with `psviz train`, and the figures export as a PNG; a bad link opens with the defaults and
-names what it ignored; two tabs train apart; Ctrl-C ends the server and every training thread.
+names what it ignored; two tabs train apart; Ctrl-C ends the server, every training thread and the trainer process.
 
 Needs Debian's chromium and playwright, like tests/test_browser.py (it skips without them, unless
 PSVIZ_REQUIRE_BROWSER=1). About a minute on a busy 2-core machine.
@@ -274,8 +274,8 @@ def test_two_tabs_have_their_own_sessions(browser, server):
     first.wait_epoch(2)
     rho = second.page.locator(".pg-rho").inner_text()
     second.page.locator(".pg-control-mu .noUi-handle").press("ArrowRight")
-    second.page.wait_for_function("(before) => {" + FIND + " return find('.pg-rho').textContent !== before; }",
-                                  arg=rho, timeout=15_000)
+    second.page.wait_for_function("(before) => {" + FIND + " const r = find('.pg-rho'); "
+                                  "return r !== null && r.textContent !== before; }", arg=rho, timeout=15_000)
     at = first.epoch()
     first.wait_epoch(at + 2)  # the first tab trains on
     assert second.epoch() == 0  # the second one does not
@@ -289,14 +289,42 @@ def test_ctrl_c_ends_the_server_and_every_training_thread(server):
     first = getattr(server, "first_tab", None)
     if first is not None:
         assert first.page.locator(".pg-pause button").is_enabled()  # it is playing
+    children = _children(server.process.pid)  # the trainer process among them
+    assert children, "the server trains in a process of its own"
     server.process.send_signal(signal.SIGINT)
     try:
         assert server.process.wait(30) == 0
     finally:
         if first is not None:
             first.close()
+    deadline = time.monotonic() + 10
+    while (left := [pid for pid in children if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], f"processes of the server still running: {left}"
     time.sleep(0.3)  # the reader thread takes the last lines
     out = "".join(server.lines)
     ended = re.search(r"stopped; (\d+) training thread\(s\) ended", out)
     assert ended and int(ended.group(1)) >= 1, out[-2000:]
     assert "did not end" not in out and "Traceback" not in out
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # an exited child not yet reaped by its new parent is a zombie: gone for this purpose
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False

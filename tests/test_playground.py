@@ -272,3 +272,36 @@ def test_the_lesson_links_in_the_guide_open_without_a_note():
         settings, ignored = parse_query(dict(parse_qsl(urlsplit(link).query)))
         assert ignored == [], link
         assert settings.hide and settings.epochs == TOY_LONG_EPOCHS[settings.classes]
+
+
+def test_the_trainer_process_gives_what_a_pair_here_gives():
+    from psviz.playground.session import Pair, Player
+    from psviz.playground.worker import Trainer, TrainerError
+
+    settings = Settings(classes=4, emb=2, epochs=3)
+    trainer = Trainer(threads=1)
+    try:
+        remote = trainer.pair(settings)
+        local = Pair(settings)
+        for _ in range(2):
+            remote.step()
+            local.step()
+        far, near = remote.snapshot(), local.snapshot()
+        assert far.epoch == near.epoch == remote.epoch == 2
+        for name in near.frames:
+            assert far.frames[name].history[-1]["unseen/map@r"] == near.frames[name].history[-1]["unseen/map@r"]
+        assert torch.equal(far.batch.embeddings, near.batch.embeddings)
+        assert remote.retarget(settings.changed(epochs=9)) and remote.settings.epochs == 9
+        with pytest.raises(TrainerError, match="KeyError"):
+            trainer.call("step", 10_000)
+        shown = []
+        player = Player(remote, shown.append, make=trainer.pair)
+        player.reset(settings.changed(seed=5))
+        deadline = time.monotonic() + 60
+        while not shown and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert shown[-1].settings.seed == 5 and shown[-1].epoch == 0
+        assert player.close(timeout=30)
+    finally:
+        assert trainer.close()
+    assert not trainer.alive

@@ -17,6 +17,7 @@ from importlib import resources
 from io import StringIO
 
 import panel as pn
+from bokeh.core.properties import validate
 from panel.io.state import set_curdoc
 
 from .. import data as datasets
@@ -58,6 +59,13 @@ def epoch_html(snapshot_or_settings, epoch: int | None = None, note: str = "") -
             + (f" <span class='pg-label'>{html.escape(note)}</span>" if note else ""))
 
 
+# Runs in the browser when a redraw's number arrives with it: once that redraw is on screen (the next frame), the
+# number goes back, and the server sends no other redraw until then, so a slow browser never falls behind (queued
+# redraws would hold up the reader's clicks) and every epoch is seen.
+DRAWN_JS = "requestAnimationFrame(() => setTimeout(() => { if (ack.value < cb_obj.value) ack.value = cb_obj.value; }, 0));"
+ACK_TIMEOUT_S = 1.0  # a tab that does not report (hidden, throttled) gets the next epoch after this long
+
+
 def ignored_html(ignored: list[str]) -> str:
     """The note a link with bad keys or values opens with: what was ignored (the defaults took its place)."""
     items = "".join(f"<li>{html.escape(item)}</li>" for item in ignored)
@@ -68,25 +76,32 @@ def ignored_html(ignored: list[str]) -> str:
 class Playground:
     """The app of one tab, opened with the settings of ``query`` (a URL's query keys)."""
 
-    def __init__(self, query: dict, location=None):
+    def __init__(self, query: dict, location=None, trainer=None):
         settings, ignored = parse_query(query)
         self.settings, self.location, self.chosen = settings, location, None
-        self._quiet, self._closed = False, threading.Event()
+        self._quiet, self._closed, self._sizes = False, threading.Event(), {}
+        # the live figures are patched on the training thread and read by Panel on the event loop: one at a time
+        self._figures = threading.Lock()
         self.controls = Controls(settings)
-        pair = Pair(settings)
+        make = Pair if trainer is None else trainer.pair  # the server trains in a process of its own (worker)
+        pair = make(settings)
         self.snapshot = pair.snapshot()
         self.panes = {"landscape": _plotly(landscape_figure(self.snapshot), "landscape"),
                       "synthetic": _plotly(synthetic_figure(self.snapshot), "synthetic"),
                       "curves": _plotly(curves_figure(self.snapshot), "curves")}
         self._structure = structure(self.snapshot)
         self.epoch = pn.pane.HTML(epoch_html(self.snapshot), margin=(12, 10))
+        # the number of the last redraw sent (drawn) and of the last one the browser has drawn (ack)
+        self.drawn, self.ack = pn.widgets.IntInput(value=0, visible=False), pn.widgets.IntInput(value=0, visible=False)
+        self._acked = threading.Condition()
+        self.drawn.jscallback(args={"ack": self.ack}, value=DRAWN_JS)
         self.note = pn.pane.HTML(ignored_html(ignored) if ignored else "", visible=bool(ignored),
                                  sizing_mode="stretch_width", css_classes=["pg-notes"])
         self.chosen_info = pn.pane.HTML(self._chosen_html(), sizing_mode="stretch_width", margin=(0, 10))
         self.measures = pn.pane.HTML(measures_table(self.snapshot), margin=(0, 10))
         self._wire()
         self.doc = pn.state.curdoc
-        self.player = Player(pair, self.show, report=self.report)
+        self.player = Player(pair, self.show, report=self.report, make=make)
         pn.state.onload(self._write_url)  # once the browser's own location has reached the server
 
     # ---- layout -----------------------------------------------------------------------------------------------
@@ -106,7 +121,7 @@ class Playground:
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
         return pn.Column(header, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+                         self.drawn, self.ack, sizing_mode="stretch_width")
 
     def _wire(self) -> None:
         buttons = self.controls.buttons
@@ -120,6 +135,9 @@ class Playground:
         # μ's line says ρ while the slider moves; the runs restart when it is let go
         self.controls.widgets["mu"].param.watch(lambda event: self._rho(event.new), "value")
         self.panes["synthetic"].param.watch(self._clicked, "click_data")
+        for name, pane in self.panes.items():
+            pane.param.watch(lambda event, name=name: self._sized(name, event.new), "relayout_data")
+        self.ack.param.watch(self._on_ack, "value")
 
     # ---- the reader's actions (on the tab's event loop) --------------------------------------------------------
     def _press(self, button: str) -> None:
@@ -172,9 +190,22 @@ class Playground:
         if chosen is None:
             return
         self.chosen = chosen
-        synthetic_patch(pane.object, self.snapshot, chosen)
-        pane.param.trigger("object")
+        with self._figures, validate(False):
+            synthetic_patch(pane.object, self.snapshot, chosen)
+            pane.param.trigger("object")
         self.chosen_info.object = self._chosen_html()
+
+    def _on_ack(self, event) -> None:
+        with self._acked:
+            self._acked.notify_all()
+
+    def _sized(self, name: str, relayout: dict | None) -> None:
+        """Keep the size the browser gave a figure in its layout: a layout without one is autosized after every
+        redraw, which draws the figure a second time."""
+        if relayout and "width" in relayout and "height" in relayout:
+            self._sizes[name] = {"width": relayout["width"], "height": relayout["height"]}
+            with self._figures:
+                self.panes[name].object.layout.update(self._sizes[name])
 
     def _chosen_html(self) -> str:
         names = self.snapshot.class_names[datasets.SEEN]
@@ -200,6 +231,11 @@ class Playground:
         if fresh:
             figures = {"landscape": landscape_figure(snapshot), "synthetic": synthetic_figure(snapshot),
                        "curves": curves_figure(snapshot)}
+        else:  # plotly's checks of the new numbers run here, not on the event loop
+            with self._figures:
+                landscape_patch(self.panes["landscape"].object, snapshot)
+                synthetic_patch(self.panes["synthetic"].object, snapshot, self.chosen)
+                curves_patch(self.panes["curves"].object, snapshot)
         drawn = threading.Event()
 
         def draw():
@@ -208,28 +244,39 @@ class Playground:
             finally:
                 drawn.set()
 
+        self._wait_for_browser()
         if self._run_on_loop(draw):
             deadline = time.monotonic() + DRAW_TIMEOUT_S
             while not drawn.wait(0.05) and not self.player.closing and time.monotonic() < deadline:
                 pass
 
+    def _wait_for_browser(self) -> None:
+        """Until the browser has drawn the last redraw (or `ACK_TIMEOUT_S` passed, or the tab closes)."""
+        deadline = time.monotonic() + ACK_TIMEOUT_S
+        with self._acked:
+            while (self.ack.value < self.drawn.value and not self.player.closing
+                   and (left := deadline - time.monotonic()) > 0):
+                self._acked.wait(min(left, 0.05))
+
     def _draw(self, snapshot: Snapshot, figures: dict) -> None:
-        with pn.io.hold(self.doc):
+        # Bokeh's checks of each new array are skipped: they cost more than the rest of a redraw (the values are
+        # numbers psviz made)
+        with pn.io.hold(self.doc), self._figures, validate(False):
             if figures:
                 self._structure, self.chosen = structure(snapshot), None
                 for name, fig in figures.items():
+                    fig.layout.update(self._sizes.get(name, {}))
                     self.panes[name].object = fig
             else:
-                landscape_patch(self.panes["landscape"].object, snapshot)
-                synthetic_patch(self.panes["synthetic"].object, snapshot, self.chosen)
-                curves_patch(self.panes["curves"].object, snapshot)
                 for pane in self.panes.values():
                     pane.param.trigger("object")
             self.snapshot = snapshot
+            self.drawn.value += 1
             self.epoch.object = epoch_html(snapshot)
             self.measures.object = measures_table(snapshot)
             self.chosen_info.object = self._chosen_html()
-            self.controls.playing(snapshot.playing and not snapshot.done, snapshot.done)
+            # the player's state now: a pause pressed while this epoch trained has the last word
+            self.controls.playing(self.player.playing and not snapshot.done, snapshot.done)
 
     def report(self, error: Exception) -> None:
         """A failed epoch: one line in the page (the traceback goes to the server's log), and the run pauses."""
@@ -259,11 +306,14 @@ class Playground:
         self.player.close()
 
 
+TRAINER = None  # the server's `worker.Trainer`, set by `server.serve`; None trains in this process
+
+
 def create() -> pn.viewable.Viewable:
     """The Playground for the tab Panel is serving now (its URL's query string is the lesson)."""
     query = {key: value for key, value in (pn.state.session_args or {}).items()}
     try:
-        app = Playground(query, pn.state.location)
+        app = Playground(query, pn.state.location, TRAINER)
     except Exception as error:  # noqa: BLE001 - a page, never a traceback
         LOG.exception("playground: the page could not be built")
         return pn.pane.HTML(f"<div class='pg-note'>The Playground could not start: "

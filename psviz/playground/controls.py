@@ -8,6 +8,7 @@ import html
 import panel as pn
 
 from .. import losses
+from ..train.presets import TOY_BATCH
 from .state import (ALPHA_RANGE, CONTROLS, EMBEDDINGS, EPOCH_RANGE, LEARNING_RATES, MU_RANGE, MU_STEP, NOISE_RANGE,
                     SEED_RANGE, SEEN_LEVELS, Settings, rho_text)
 
@@ -25,6 +26,15 @@ LABELS = {
 SECTIONS = (("Data", ("classes", "noise", "emb")), ("Method", ("loss", "alpha", "mu", "lr", "seed", "epochs")))
 # sliders report a drag's end as value_throttled; the other widgets report every change as value
 THROTTLED = ("noise", "alpha", "mu")
+# Answers in the browser at once, without waiting for the server (which says the same a moment later): the ρ line
+# as μ moves (state.rho_text's words and rounding), and which of play and pause can be pressed.
+RHO_JS = """
+const made = Math.floor(cb_obj.value * BATCH + 1e-9), C = Number(classes.labels[classes.active]);
+const hundredths = Math.floor((200 * made + C) / (2 * C));
+rho.text = `<span class='pg-rho'>ρ = ⌊μB⌋ / C = ${made} / ${C} = ${hundredths / 100} synthetic classes per seen class `
+  + `per batch of ${BATCH}</span>`;
+""".replace("BATCH", str(TOY_BATCH))
+PRESSED_JS = "play.disabled = PLAYING; pause.disabled = !PLAYING;"
 
 
 def _widget(key: str, value):
@@ -67,6 +77,10 @@ class Controls:
         }
         for name, button in self.buttons.items():
             button.css_classes = [f"pg-{name}"]
+        for name, playing in (("play", "true"), ("pause", "false")):
+            self.buttons[name].js_on_click(args={"play": self.buttons["play"], "pause": self.buttons["pause"]},
+                                           code=PRESSED_JS.replace("PLAYING", playing))
+        self.widgets["mu"].jscallback(args={"rho": self.rho, "classes": self.widgets["classes"]}, value=RHO_JS)
 
     def sidebar(self) -> pn.Column:
         """The settings, by section (a section whose controls are all hidden is left out)."""

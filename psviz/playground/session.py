@@ -191,6 +191,9 @@ class Pair:
         self.settings = settings
         return True
 
+    def close(self) -> None:
+        """Nothing to let go of (a `worker.RemotePair` frees its runs in the trainer process)."""
+
     def snapshot(self, playing: bool = False) -> Snapshot:
         """Both runs as the views draw them now, with one seeded batch of the PS run mixed by Proxy Synthesis."""
         ps_arm = self.arms[WITH_PS]
@@ -222,11 +225,13 @@ class Player:
     """Trains a `Pair` on a thread of its own: `play` runs epochs until `pause` (or the settings' last epoch), `step`
     runs one, `reset` starts fresh runs from new settings (and keeps playing if it was). After every epoch and
     reset, ``show(snapshot)`` is called on that thread; the next epoch waits for it to return, so every epoch is
-    drawn, and for ``min_period`` seconds since the last one began. ``report(error)`` hears of a failed epoch."""
+    drawn, and for ``min_period`` seconds since the last one began. ``report(error)`` hears of a failed epoch.
+    ``make(settings)`` makes the runs of a reset: a `Pair` here, or one in a trainer process (`worker.Trainer.pair`).
+    """
 
-    def __init__(self, pair: Pair, show: Callable[[Snapshot], None], *, report: Callable[[Exception], None] = None,
-                 min_period: float = 0.0):
-        self.pair, self.show, self.report, self.min_period = pair, show, report, min_period
+    def __init__(self, pair, show: Callable[[Snapshot], None], *, report: Callable[[Exception], None] = None,
+                 min_period: float = 0.0, make: Callable = Pair):
+        self.pair, self.show, self.report, self.min_period, self.make = pair, show, report, min_period, make
         self._queue = _Queue()
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name=f"psviz-playground-{next(_NUMBERS)}", daemon=True)
@@ -300,13 +305,15 @@ class Player:
                 if job == "epoch":
                     self.pair.step()
                 elif job[1] or not self.pair.retarget(job[0]):
-                    self.pair = Pair(job[0])
+                    old, self.pair = self.pair, self.make(job[0])
+                    old.close()
                 self.show(self.pair.snapshot(playing=self.playing))
             except Exception as error:  # noqa: BLE001 - a failed epoch pauses the player and is shown, not raised
                 self.pause()
                 if self.report is not None:
                     self.report(error)
             self._rest(started)
+        self.pair.close()
 
     def _rest(self, started: float) -> None:
         """Keep epochs at least ``min_period`` apart while playing (a pause, reset or close cuts the wait short)."""

@@ -95,9 +95,11 @@ def mu_keeping_rho(mu: float, old_classes: int, new_classes: int) -> float:
 
 
 def rho_text(settings: Settings) -> str:
-    """'ρ = 10 / 8 = 1.25 synthetic classes per seen class per batch': where μ puts the run on the effect map."""
+    """'ρ = 10 / 8 = 1.25 synthetic classes per seen class per batch': where μ puts the run on the effect map. ρ is
+    rounded half up to hundredths in whole numbers, as the page's script (`controls.RHO_JS`) writes it too."""
     made = n_synthetic_for(settings.mu, TOY_BATCH)
-    return (f"ρ = ⌊μB⌋ / C = {made} / {settings.classes} = {settings.rho:.3g} synthetic classes per seen class "
+    hundredths = (200 * made + settings.classes) // (2 * settings.classes)
+    return (f"ρ = ⌊μB⌋ / C = {made} / {settings.classes} = {hundredths / 100:g} synthetic classes per seen class "
             f"per batch of {TOY_BATCH}")
 
 
