@@ -29,6 +29,8 @@ class Space:
             if reference is None or len(reference) < 2:
                 raise ValueError("a PCA projection needs at least two reference rows")
             reference = reference.detach().float().cpu()
+            if not bool(torch.isfinite(reference).all()):
+                raise ValueError("a PCA projection needs finite reference rows (embeddings); they hold NaN or inf")
             self.mean = reference.mean(dim=0)
             # right singular vectors of the centred rows: the two directions of largest spread
             _, _, vh = torch.linalg.svd(reference - self.mean, full_matrices=False)

@@ -10,7 +10,7 @@ from ...train import FitResult, export_embeddings, plain_splits, synthetic_batch
 from ...train.export import EmbeddingExport
 from ..seen_unseen import align_to_first
 from .maps import LABELS, project, seen_classes
-from .payload import LAYERS, ExplorerData, check_same_items, split_neighbours
+from .payload import LAYERS, ExplorerData, check_export, check_same_items, split_neighbours
 from ..gallery import item_pixels
 from .thumbnails import sprite_sheet, split_pixels
 
@@ -34,6 +34,8 @@ def exports_of(runs: dict, max_classes: int | None, seed: int) -> dict:
         exports = dict(runs)
     else:
         exports = {name: export_embeddings(run) for name, run in runs.items()}
+    for name, export in exports.items():
+        check_export(name, export)
     if max_classes is None:
         return exports
     max_classes = check_int(max_classes, "max_classes")

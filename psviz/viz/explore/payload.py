@@ -53,6 +53,18 @@ class ExplorerData:
         return names[label] if label < len(names) else f"class {label}"
 
 
+def check_export(name: str, export) -> None:
+    """One export the explorer can map: as many labels and split tags as embedding rows and finite embeddings."""
+    n = export.embeddings.shape[0]
+    for field_name in ("labels", "splits", "items"):
+        value = getattr(export, field_name)
+        if value is not None and len(value) != n:
+            raise ValueError(f"export {name!r}: {field_name} has {len(value)} rows but embeddings has {n}; "
+                             f"they must match row for row")
+    if not bool(torch.isfinite(export.embeddings).all()):
+        raise ValueError(f"export {name!r}: embeddings hold NaN or infinite values; the explorer needs finite ones")
+
+
 def check_same_items(exports: dict) -> None:
     """The maps are linked item by item, so every export must hold the same rows in the same order."""
     first_name, first = next(iter(exports.items()))
@@ -104,4 +116,4 @@ def payload(data: ExplorerData) -> dict:
     return {"meta": meta, "arrays": arrays, "sprite": data.sprite}
 
 
-__all__ = ["ExplorerData", "LAYERS", "check_same_items", "payload", "split_neighbours"]
+__all__ = ["ExplorerData", "LAYERS", "check_export", "check_same_items", "payload", "split_neighbours"]

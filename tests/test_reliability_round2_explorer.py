@@ -1,0 +1,45 @@
+"""Issue 32, reliability round two: the explorer's exports, its offline page, and the proxy-synthesis panel."""
+
+import numpy as np
+import pytest
+import torch
+
+from psviz.train import EmbeddingExport
+from psviz.viz.explore import explorer_data
+
+
+def _export(n_per_split: int = 12, splits=("seen", "unseen"), dim: int = 6, seed: int = 0) -> EmbeddingExport:
+    rng = np.random.default_rng(seed)
+    tags = np.repeat(np.array(splits), n_per_split)
+    labels = torch.as_tensor(np.tile(np.arange(3), len(tags) // 3 + 1)[:len(tags)], dtype=torch.long)
+    embeddings = torch.nn.functional.normalize(torch.as_tensor(rng.normal(size=(len(tags), dim)), dtype=torch.float32))
+    proxies = torch.nn.functional.normalize(torch.as_tensor(rng.normal(size=(3, dim)), dtype=torch.float32))
+    names = {split: [f"{split} {i}" for i in range(3)] for split in splits}
+    return EmbeddingExport(embeddings, labels, tags, proxies, names)
+
+
+def test_a_plain_hand_built_export_is_mapped():
+    data = explorer_data({"a": _export()}, projection="pca", k=3)
+    assert len(data.labels) == 24
+
+
+def test_labels_and_embeddings_of_different_lengths_are_refused_naming_the_field():
+    export = _export()
+    export.labels = export.labels[:-2]
+    with pytest.raises(ValueError, match="labels has 22 rows but embeddings has 24"):
+        explorer_data({"a": export}, projection="pca", k=3)
+
+
+def test_nan_embeddings_are_refused_naming_the_field():
+    export = _export()
+    export.embeddings[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="embeddings hold NaN"):
+        explorer_data({"a": export}, projection="pca", k=3)
+
+
+def test_a_pca_of_nan_rows_is_refused_before_the_svd():
+    from psviz.viz._space import Space
+    rows = torch.ones(5, 4)
+    rows[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="finite reference rows"):
+        Space("pca", 4, rows)
