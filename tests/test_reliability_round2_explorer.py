@@ -6,6 +6,7 @@ import torch
 
 from psviz.train import EmbeddingExport
 from psviz.viz.explore import explorer_data
+from psviz.viz.explore.payload import payload
 
 
 def _export(n_per_split: int = 12, splits=("seen", "unseen"), dim: int = 6, seed: int = 0) -> EmbeddingExport:
@@ -35,6 +36,11 @@ def test_nan_embeddings_are_refused_naming_the_field():
     export.embeddings[3, 1] = float("nan")
     with pytest.raises(ValueError, match="embeddings hold NaN"):
         explorer_data({"a": export}, projection="pca", k=3)
+
+
+def test_held_out_items_are_refused_naming_the_split():
+    with pytest.raises(ValueError, match=r"splits holds \['heldout'\]"):
+        payload(explorer_data({"a": _export(splits=("seen", "unseen", "heldout"))}, projection="pca", k=3))
 
 
 def test_a_pca_of_nan_rows_is_refused_before_the_svd():

@@ -54,7 +54,8 @@ class ExplorerData:
 
 
 def check_export(name: str, export) -> None:
-    """One export the explorer can map: as many labels and split tags as embedding rows and finite embeddings."""
+    """One export the explorer can map: as many labels and split tags as embedding rows, finite embeddings, and only
+    the seen and unseen splits (the page has no layer for others, such as held-out items)."""
     n = export.embeddings.shape[0]
     for field_name in ("labels", "splits", "items"):
         value = getattr(export, field_name)
@@ -63,6 +64,10 @@ def check_export(name: str, export) -> None:
                              f"they must match row for row")
     if not bool(torch.isfinite(export.embeddings).all()):
         raise ValueError(f"export {name!r}: embeddings hold NaN or infinite values; the explorer needs finite ones")
+    other = sorted(set(np.asarray(export.splits).astype(str).tolist()) - set(SPLITS))
+    if other:
+        raise ValueError(f"export {name!r}: splits holds {other}, but the explorer shows only {list(SPLITS)} items; "
+                         f"export with splits=(\"seen\", \"unseen\") or drop those rows")
 
 
 def check_same_items(exports: dict) -> None:
