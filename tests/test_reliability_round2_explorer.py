@@ -49,3 +49,52 @@ def test_a_pca_of_nan_rows_is_refused_before_the_svd():
     rows[1, 2] = float("nan")
     with pytest.raises(ValueError, match="finite reference rows"):
         Space("pca", 4, rows)
+
+
+HOSTILE = ["<!--<script>", "</script>", "\"quotes'", "back\\slash\\", "line\u2028sep\u2029para", "&amp; <b>&lt;", "]]>-->"]
+
+
+def _hostile_explorer():
+    from psviz import viz
+    export = _export()
+    export.class_names = {"seen": HOSTILE[:3], "unseen": HOSTILE[3:6]}
+    return viz.explorer({"a": export}, projection="pca", k=3, title=HOSTILE[6] + HOSTILE[0])
+
+
+def _page_data(text: str) -> str:
+    import re
+    return re.search(r'<script type="application/json" id="psviz-explorer-data">(.*?)</script>', text, re.S).group(1)
+
+
+def test_no_class_name_can_change_how_the_offline_page_parses(tmp_path):
+    import json
+    text = _hostile_explorer().save(tmp_path / "explorer.html").read_text()
+    inline = _page_data(text)
+    assert not set(inline) & set("<>&\u2028\u2029")  # nothing the HTML parser (or old JS) reads specially
+    assert text.count("<script") == 2 and text.count("</script>") == 2
+    assert json.loads(inline)["meta"]["class_names"] == {"seen": HOSTILE[:3], "unseen": HOSTILE[3:6]}
+
+
+@pytest.mark.browser
+def test_the_offline_page_with_hostile_names_opens_and_shows_them(tmp_path):
+    from test_browser import CHROMIUM, CHROMIUM_FLAGS, _require_browser
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    path = _hostile_explorer().save(tmp_path / "explorer.html")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_context(offline=True).new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(path.as_uri())
+            page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
+            options = page.evaluate("() => Array.from(document.querySelectorAll('.psviz-explorer datalist option'))"
+                                    ".map(o => o.value)")
+            title = page.title()
+        finally:
+            browser.close()
+    assert errors == []
+    assert options == [f"{name} · seen" for name in HOSTILE[:3]] + [f"{name} · unseen" for name in HOSTILE[3:6]]
+    assert title == HOSTILE[6] + HOSTILE[0]

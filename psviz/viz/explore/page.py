@@ -41,13 +41,24 @@ def style_source() -> str:
     return (HERE / "explorer.css").read_text()
 
 
+# Characters that could change how the page parses the inline data ("</script>", "<!--<script>", entities) or that
+# older JavaScript reads as line ends; JSON reads each escape back as the same character.
+SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_for_script(data) -> str:
+    """``data`` as JSON to sit inside a <script> element: no class name or title can end the element, open a comment
+    or otherwise change how the page parses (the escapes are JSON's own, so JSON.parse returns the same strings)."""
+    text = json.dumps(data, separators=(",", ":"))
+    return text.translate(str.maketrans(SCRIPT_ESCAPES))
+
+
 def standalone_html(payload: dict, title: str) -> str:
     """One HTML document holding everything: style, module, data."""
     data = {"meta": payload["meta"],
             "arrays": {k: base64.b64encode(v).decode("ascii") for k, v in payload["arrays"].items()},
             "sprite": base64.b64encode(payload["sprite"]).decode("ascii") if payload["sprite"] else None}
-    # "</" cannot end the script element early once escaped; JSON reads "<\/" as "</"
-    text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    text = json_for_script(data)
     script = module_source().replace("export default { render };", "")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>\n<style>body {{ margin: 12px; }}\n{style_source()}</style></head>\n"
@@ -56,4 +67,4 @@ def standalone_html(payload: dict, title: str) -> str:
             f"<script type=\"module\">\n{script}\n{BOOTSTRAP}</script>\n</body></html>\n")
 
 
-__all__ = ["SIZE_LIMIT_MB", "module_source", "standalone_html", "style_source"]
+__all__ = ["SIZE_LIMIT_MB", "json_for_script", "module_source", "standalone_html", "style_source"]
