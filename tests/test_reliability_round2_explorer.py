@@ -98,3 +98,25 @@ def test_the_offline_page_with_hostile_names_opens_and_shows_them(tmp_path):
     assert errors == []
     assert options == [f"{name} · seen" for name in HOSTILE[:3]] + [f"{name} · unseen" for name in HOSTILE[3:6]]
     assert title == HOSTILE[6] + HOSTILE[0]
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(dataset="cub"), r"dataset must be one of toy, digits, got 'cub'"),
+    (dict(loss="hinge"), r"loss must be one of .*norm_softmax.*, got 'hinge'"),
+    (dict(seen_classes=5), r"seen_classes must be one of 4, 8, 12, 24, got 5"),
+    (dict(alpha=5.0), r"alpha must be within the slider's range 0.05 to 4, got 5"),
+    (dict(alpha=0.0), r"alpha must be within the slider's range 0.05 to 4, got 0"),
+    (dict(mu=-0.1), r"mu must be within the slider's range 0 to 2, got -0.1"),
+    (dict(mu=2.5), r"mu must be within the slider's range 0 to 2, got 2.5"),
+    (dict(mu=float("nan")), r"mu must be finite"),
+])
+def test_the_panel_refuses_settings_its_controls_cannot_show(change, message):
+    from psviz.widgets import ProxySynthesisPanel
+    with pytest.raises(ValueError, match=message):
+        ProxySynthesisPanel(**{"dataset": "toy", "umap": False, **change})
+
+
+def test_the_panel_keeps_settings_at_the_sliders_ends():
+    from psviz.widgets import ProxySynthesisPanel
+    panel = ProxySynthesisPanel("toy", alpha=4.0, mu=0.0, umap=False)
+    assert (panel.alpha.value, panel.mu.value) == (4.0, 0.0)

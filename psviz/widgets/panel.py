@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from .. import data as datasets
 from .. import losses
+from ..checks import check_number
 from ..names import ARMS, WITH_PS
 from ..paper import CUB_RHO
 from ..synthesis import n_synthetic_for, synthetic_per_class
@@ -26,6 +27,7 @@ from .cache import RunCache
 PANEL_DATASETS = ("toy", "digits")  # the datasets small enough to retrain from a slider
 FIGURES = ("synthetic", "boundaries", "umap", "recall")
 TAB_TITLES = ("synthetic batch", "regions", "landscape", "UMAP", "Recall@K")
+ALPHA_RANGE, MU_RANGE = (0.05, 4.0), (0.0, 2.0)  # the sliders' ends
 
 
 def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, seed: int,
@@ -46,6 +48,20 @@ def panel_config(dataset: str, *, loss: str, ps: bool, alpha: float, mu: float, 
     if embedding_dim is not None:
         changes["embedding_dim"] = embedding_dim
     return preset(dataset, **changes)
+
+
+def check_panel_settings(dataset: str, loss: str, alpha: float, mu: float | None, seen_classes: int) -> tuple:
+    """The panel's starting settings, refused by name when a menu does not list them or a slider cannot show them
+    (the widgets would raise a bare TraitError, or clamp silently). Returns (alpha, mu), mu the preset's if None."""
+    for name, value, allowed in (("dataset", dataset, PANEL_DATASETS), ("loss", loss, losses.available()),
+                                 ("seen_classes", seen_classes, list(TOY_LONG_EPOCHS))):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+    mu = preset(dataset).mu if mu is None else mu  # the toy's default gives the paper's ρ
+    for name, value, (low, high) in (("alpha", alpha, ALPHA_RANGE), ("mu", mu, MU_RANGE)):
+        if not low <= check_number(value, name) <= high:
+            raise ValueError(f"{name} must be within the slider's range {low:g} to {high:g}, got {value:g}")
+    return float(alpha), float(mu)
 
 
 def rho_text(mu: float, n_classes: int, batch_size: int) -> str:
@@ -85,15 +101,15 @@ class ProxySynthesisPanel:
     def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = 0.4, mu: float | None = None,
                  seed: int = 0, epochs: int | None = None, embedding_dim: int | None = None,
                  seen_classes: int = TOY_SEEN_CLASSES, cache: RunCache | None = None, umap: bool = True):
+        alpha, mu = check_panel_settings(dataset, loss, alpha, mu, seen_classes)
         self.cache = cache if cache is not None else RunCache()
         self.epochs, self.embedding_dim, self.show_umap = epochs, embedding_dim, umap
         style = {"description_width": "70px"}
         self.dataset = widgets.Dropdown(options=list(PANEL_DATASETS), value=dataset, description="dataset", style=style)
         self.loss = widgets.Dropdown(options=losses.available(), value=loss, description="loss", style=style)
-        self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
-                                         continuous_update=False, style=style)
-        mu = preset(dataset).mu if mu is None else mu  # the toy's default gives the paper's ρ
-        self.mu = widgets.FloatSlider(value=mu, min=0.0, max=2.0, step=0.01, description="μ",
+        self.alpha = widgets.FloatSlider(value=alpha, min=ALPHA_RANGE[0], max=ALPHA_RANGE[1], step=0.05,
+                                         description="α", continuous_update=False, style=style)
+        self.mu = widgets.FloatSlider(value=mu, min=MU_RANGE[0], max=MU_RANGE[1], step=0.01, description="μ",
                                       continuous_update=False, style=style, readout_format=".2f")
         self.seen_classes = widgets.Dropdown(options=list(TOY_LONG_EPOCHS), value=seen_classes,
                                              description="seen C", style=style, disabled=dataset != "toy",
