@@ -12,11 +12,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import data as datasets
 from ..names import ARMS, WITH_PS
@@ -218,7 +217,6 @@ class _Queue:
     steps: int = 0
     reset: tuple | None = None  # (settings, fresh)
     closed: bool = False
-    errors: list = field(default_factory=list)
 
 
 class Player:
