@@ -27,12 +27,11 @@ EXPLORER_CLASSES = 150  # characters a split in explorer.html, with all their im
 STORED_RUNS = Path(__file__).resolve().parent.parent / "results" / "small" / "runs"  # in a clone of the repository
 
 
-def comparison_rows(baseline: dict, with_ps: dict, budget: str = "") -> list[dict]:
+def comparison_rows(baseline: dict, with_ps: dict) -> list[dict]:
     """One run per arm: a row per metric of `RUN_METRICS` with each arm's value and the difference, in percent
     (points for the difference)."""
-    rows = [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
+    return [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
              "difference": 100 * (with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
-    return [{"budget": budget, **row} for row in rows] if budget else rows
 
 
 def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
@@ -274,7 +273,7 @@ def run(output_dir: Path = Path("psviz-output/demo"), seeds: int = 10, epochs: i
     print(f"== 2. One glyphs pair for the pictures (1,418 seen classes, an MLP, {epochs} epochs, seed {seed})",
           flush=True)
     glyphs = train_pair({n: glyphs_config(ps, output_dir, seed, epochs) for n, ps in ARMS}, progress, workers)
-    glyph_rows = comparison_rows(glyphs[BASELINE].last_metrics(), glyphs[WITH_PS].last_metrics(), "glyphs")
+    glyph_rows = comparison_rows(glyphs[BASELINE].last_metrics(), glyphs[WITH_PS].last_metrics())
     glyph_lines = [format_table(glyph_rows, "glyphs, seed " + str(seed)),
                    summary_line(glyph_rows, "on this glyphs pair", "one seed: an illustration, not a verdict")]
     stored_glyphs = stored_glyphs_rows(stored_runs) if epochs == GLYPHS_EPOCHS else None
@@ -284,8 +283,7 @@ def run(output_dir: Path = Path("psviz-output/demo"), seeds: int = 10, epochs: i
     print("\n" + "\n".join(glyph_lines), flush=True)
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    table = rows + [{"section": "glyphs, seed " + str(seed), **{k: v for k, v in r.items() if k != "budget"}}
-                    for r in glyph_rows] + (stored_glyphs or [])
+    table = rows + [{"section": f"glyphs, seed {seed}", **r} for r in glyph_rows] + (stored_glyphs or [])
     _write_tables(output_dir, table, lines + glyph_lines, seeds)
     written = []
     if figures:

@@ -70,7 +70,7 @@ def _paragraphs(lines: list[str], first_class: str = "verdict") -> str:
                    for i, line in enumerate(lines))
 
 
-def figure_section(output_dir: Path, files: list[Path]) -> str:
+def figure_section(files: list[Path]) -> str:
     """Every figure in ``files`` that has a PNG (shown) and an HTML version (linked), in `FIGURE_NOTES` order, then
     the explorer's link."""
     names = {Path(f).name for f in files}
@@ -99,7 +99,7 @@ def write_demo_page(output_dir: str | Path, *, toy_title: str, toy_rows: list[di
     output_dir.mkdir(parents=True, exist_ok=True)
     stored = ("<p>The same setting over every stored seed:</p>" + interval_table(stored_glyph_rows)
               if stored_glyph_rows else "")
-    figures = figure_section(output_dir, files)
+    figures = figure_section(files)
     body = (
         "<h1>psviz demo: Norm-SoftMax without and with Proxy Synthesis</h1>"
         "<p class='note'>Unseen classes are never trained on; every score below is retrieval among them. "
