@@ -35,15 +35,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-# Finds an element through Panel's shadow roots: find(sel) anywhere, inside(host, sel) within the host's own root.
-FIND = """  const find = (sel, root = document) => {
-    const hit = root.querySelector(sel);
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const h = find(sel, el.shadowRoot); if (h) return h; }
-    return null;
-  };
-  const inside = (host, sel) => { const h = find(host); return h && find(sel, h.shadowRoot || h); };
-"""
+sys.path.insert(0, str(ROOT / "tests"))
+from playground_driver import FIND, SYNTHETIC_TARGET  # noqa: E402
+
 # Finds elements in Panel's shadow roots; records, frame by frame, when the epoch counter, the ρ line and the
 # buttons change (one query per frame within each element's own shadow root, found again only when Panel redraws it).
 WATCH = """() => {
@@ -76,26 +70,6 @@ DRAWN = """() => {
 """ + FIND + """  const all = ['.pg-landscape', '.pg-synthetic', '.pg-curves'].map((s) => inside(s, '.js-plotly-plot .main-svg'));
   return all.every((x) => x) && inside('.pg-landscape', '.js-plotly-plot').querySelectorAll('.point').length > 0
     ? performance.now() : null;
-}"""
-
-
-# the synthetic point farthest on screen from every other marker, and where it is drawn
-SYNTHETIC_TARGET = """() => {
-""" + FIND + """  const gd = inside('.pg-synthetic', '.js-plotly-plot');
-  const layout = gd._fullLayout, box = gd.getBoundingClientRect();
-  const at = (t, i) => [box.left + layout._size.l + layout.xaxis.l2p(t.x[i]),
-                        box.top + layout._size.t + layout.yaxis.l2p(t.y[i])];
-  const others = [];
-  for (const t of gd._fullData) if (t.mode === 'markers' && t.name !== 'synthetic embedding')
-    for (let i = 0; i < t.x.length; i++) others.push(at(t, i));
-  const synthetic = gd._fullData.find((t) => t.name === 'synthetic embedding');
-  let best = null;
-  for (let i = 0; i < synthetic.x.length; i++) {
-    const p = at(synthetic, i);
-    const gap = Math.min(...others.map((o) => Math.hypot(o[0] - p[0], o[1] - p[1])));
-    if (!best || gap > best.gap) best = {x: p[0], y: p[1], gap};
-  }
-  return best;
 }"""
 
 

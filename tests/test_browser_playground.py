@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from playground_driver import FIND, SYNTHETIC_TARGET
 from test_browser import CHROMIUM, CHROMIUM_FLAGS, _free_port, _require_browser
 
 pytestmark = pytest.mark.browser
@@ -31,14 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_FLAGS = [*CHROMIUM_FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 LESSON = "classes=12&noise=0.2&emb=2&loss=cosface&alpha=0.8&mu=0.25&lr=0.003&seed=4&epochs=20&hide=lr,seed"
 FAST = "classes=4&emb=2&epochs=60"  # the quickest epochs: 4 seen classes on the circle
-# finds an element through Panel's shadow roots; inside(host, sel) searches the host's own root
-FIND = """const find = (sel, root = document) => {
-  const hit = root.querySelector(sel);
-  if (hit) return hit;
-  for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const h = find(sel, el.shadowRoot); if (h) return h; }
-  return null;
-};
-const inside = (host, sel) => { const h = find(host); return h && find(sel, h.shadowRoot || h); };"""
 # a number that changes when the landscapes move: the cells' codes and the points' angles of both runs
 LANDSCAPE_SUM = "() => {" + FIND + """
   const gd = inside('.pg-landscape', '.js-plotly-plot');
@@ -48,26 +41,6 @@ LANDSCAPE_SUM = "() => {" + FIND + """
     if (v && typeof v !== 'string' && v.length && typeof v[0] === 'number') for (const x of v) sum += x;
   }
   return sum;
-}"""
-# the synthetic point farthest (on screen) from every other marker, and where it is drawn
-SYNTHETIC_TARGET = "() => {" + FIND + """
-  const gd = inside('.pg-synthetic', '.js-plotly-plot');
-  const layout = gd._fullLayout, box = gd.getBoundingClientRect();
-  const at = (t, i) => [box.left + layout._size.l + layout.xaxis.l2p(t.x[i]),
-                        box.top + layout._size.t + layout.yaxis.l2p(t.y[i])];
-  const others = [];
-  for (const t of gd._fullData) if (t.mode === 'markers' && t.name !== 'synthetic embedding')
-    for (let i = 0; i < t.x.length; i++) others.push(at(t, i));
-  const synthetic = gd._fullData.find((t) => t.name === 'synthetic embedding');
-  let best = null;
-  for (let i = 0; i < synthetic.x.length; i++) {
-    const p = at(synthetic, i);
-    const gap = Math.min(...others.map((o) => Math.hypot(o[0] - p[0], o[1] - p[1])));
-    if (!best || gap > best.gap) best = {index: i, x: p[0], y: p[1], gap};
-  }
-  const lam = (gd.layout.title.text.match(/λ = ([0-9.]+)/) || [])[1];
-  const chosen = gd.data.find((t) => t.name === 'chosen: its parents');
-  return {...best, lam, parents: chosen ? chosen.x.length : -1};
 }"""
 
 
