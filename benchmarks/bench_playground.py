@@ -123,9 +123,14 @@ def playing(page, epochs: int) -> tuple[list[float], dict]:
     return gaps, record
 
 
+SETTLED = "() => {" + FIND + " const e = find('.pg-epoch'); return e && +e.dataset.epoch > 0 && " \
+    "!e.parentNode.textContent.includes('restarting'); }"
+
+
 def _answer(page, act, series: str, since: str) -> float:
     """ms from the last ``since`` event (a key press or a click) that ``act`` makes to the next entry of
-    ``series``."""
+    ``series``, once the runs train again after any restart before it."""
+    page.wait_for_function(SETTLED, timeout=60_000, polling=50)
     before = page.evaluate(f"window.__pg.{series}.length")
     act()
     page.wait_for_function(f"() => window.__pg.{series}.length > {before}", timeout=30_000, polling=50)

@@ -224,6 +224,32 @@ def test_the_exported_config_trains_with_psviz_train_and_the_figures_export(fast
     fast_tab.check_offline_and_quiet()
 
 
+def test_the_page_answers_controls_itself_and_a_widget_change_redraws_no_figure(browser, server):
+    """The answers that issue 31 wants within 100 ms come from the page: μ's ρ line before the server's reply can
+    arrive, and a button's new state without redrawing the figures (Panel resizes every figure when a widget
+    changes; `resize_guard.js` skips a resize to the same size)."""
+    tab = Tab(browser, server, FAST)
+    rho = tab.page.evaluate("async () => {" + FIND + """
+        const mu = [...Bokeh.documents[0]._all_models.values()].find((m) => m.type === 'Slider' && m.end === 6);
+        mu.value = 0.5;  // 32 of a batch of 64, for 4 seen classes
+        await new Promise((r) => setTimeout(r, 0));  // one task: too soon for the server's reply
+        return find('.pg-rho').textContent; }""")
+    assert "ρ = ⌊μB⌋ / C = 32 / 4 = 8 synthetic classes" in rho
+    redraws = tab.page.evaluate("async () => {" + FIND + """
+        const plots = ['.pg-landscape', '.pg-synthetic', '.pg-curves'].map((s) => inside(s, '.js-plotly-plot'));
+        let redraws = 0;
+        for (const gd of plots) gd.on('plotly_afterplot', () => { redraws += 1; });
+        const play = [...Bokeh.documents[0]._all_models.values()].find((m) => m.label === '▶ play');
+        for (const disabled of [true, false]) {
+          play.disabled = disabled;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        return redraws; }""")
+    assert redraws == 0
+    tab.check_offline_and_quiet()
+    tab.close()
+
+
 def test_a_bad_link_opens_with_the_defaults_and_names_what_it_ignored(browser, server):
     tab = Tab(browser, server, "classes=7&bogus=1&mu=99&hide=nothing,lr&emb=2")
     page = tab.page

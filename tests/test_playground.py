@@ -173,7 +173,7 @@ def test_the_player_plays_pauses_steps_resets_and_closes():
 
     def show(snapshot):
         with lock:
-            shown.append((snapshot.epoch, snapshot.settings))
+            shown.append((snapshot.epoch, snapshot.settings, snapshot.run))
 
     def wait(predicate, timeout=60.0):
         deadline = time.monotonic() + timeout
@@ -188,11 +188,15 @@ def test_the_player_plays_pauses_steps_resets_and_closes():
         wait(lambda: shown and shown[-1][0] == 1)
         player.play()
         wait(lambda: shown[-1][0] == 4 and not player.playing)  # stops at the settings' last epoch
+        assert {run for _, _, run in shown} == {0}
         player.reset(settings.changed(epochs=6))  # only the stop moves: the same runs go on
         wait(lambda: shown[-1][1].epochs == 6)
-        assert shown[-1][0] == 4
+        assert shown[-1][0] == 4 and shown[-1][2] == 0
         player.reset(settings.changed(seed=2))
         wait(lambda: shown[-1][1].seed == 2 and shown[-1][0] == 0)
+        assert shown[-1][2] == 1  # new runs: the app keeps saying "restarting…" until a snapshot of run 1
+        player.reset(settings.changed(seed=2), fresh=True)
+        wait(lambda: shown[-1][2] == 2 and shown[-1][0] == 0)
         player.play()
         wait(lambda: shown[-1][0] >= 1)
         player.pause()

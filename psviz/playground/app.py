@@ -22,6 +22,7 @@ from panel.io.state import set_curdoc
 
 from .. import data as datasets
 from .controls import THROTTLED, Controls, rho_html
+from .resize_guard import ResizeGuard
 from .session import Pair, Player, Snapshot
 from .state import SettingsError, config_yaml, parse_query, query_string
 from .batch import chosen_synthetic, chosen_text, synthetic_figure, synthetic_patch
@@ -80,6 +81,7 @@ class Playground:
         settings, ignored = parse_query(query)
         self.settings, self.location, self.chosen = settings, location, None
         self._quiet, self._closed, self._sizes = False, threading.Event(), {}
+        self._replaced = None  # the `Snapshot.run` a restart replaces, until the new runs are drawn
         # the live figures are patched on the training thread and read by Panel on the event loop: one at a time
         self._figures = threading.Lock()
         self.controls = Controls(settings)
@@ -121,7 +123,7 @@ class Playground:
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
         return pn.Column(header, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
-                         self.drawn, self.ack, sizing_mode="stretch_width")
+                         self.drawn, self.ack, ResizeGuard(width=0, height=0, margin=0), sizing_mode="stretch_width")
 
     def _wire(self) -> None:
         buttons = self.controls.buttons
@@ -152,7 +154,7 @@ class Playground:
             self.controls.playing(False, self.snapshot.done)
         else:
             self.player.reset(self.settings, fresh=True)
-            self.epoch.object = epoch_html(self.settings, 0, "restarting…")
+            self._restarting()
 
     def _rho(self, mu: float) -> None:
         try:
@@ -181,8 +183,13 @@ class Playground:
         self._write_url()
         self.player.reset(settings)
         if restart:
-            self.epoch.object = epoch_html(settings, 0, "restarting…")
+            self._restarting()
             self.chosen = None
+
+    def _restarting(self) -> None:
+        """Say so until the new runs' first picture: an epoch of the old runs drawn meanwhile keeps the words."""
+        self._replaced = self.snapshot.run
+        self.epoch.object = epoch_html(self.settings, 0, "restarting…")
 
     def _clicked(self, event) -> None:
         pane = self.panes["synthetic"]
@@ -272,7 +279,10 @@ class Playground:
                     pane.param.trigger("object")
             self.snapshot = snapshot
             self.drawn.value += 1
-            self.epoch.object = epoch_html(snapshot)
+            if self._replaced is not None and snapshot.run != self._replaced:
+                self._replaced = None
+            self.epoch.object = (epoch_html(snapshot) if self._replaced is None
+                                 else epoch_html(self.settings, 0, "restarting…"))
             self.measures.object = measures_table(snapshot)
             self.chosen_info.object = self._chosen_html()
             # the player's state now: a pause pressed while this epoch trained has the last word

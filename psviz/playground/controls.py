@@ -31,10 +31,19 @@ THROTTLED = ("noise", "alpha", "mu")
 RHO_JS = """
 const made = Math.floor(cb_obj.value * BATCH + 1e-9), C = Number(classes.labels[classes.active]);
 const hundredths = Math.floor((200 * made + C) / (2 * C));
-rho.text = `<span class='pg-rho'>ρ = ⌊μB⌋ / C = ${made} / ${C} = ${hundredths / 100} synthetic classes per seen class `
-  + `per batch of ${BATCH}</span>`;
+const line = `<span class='pg-rho'>ρ = ⌊μB⌋ / C = ${made} / ${C} = ${hundredths / 100} synthetic classes per seen `
+  + `class per batch of ${BATCH}</span>`;
+// escaped as Panel sends an HTML pane's text (unescaped, the page would show it as plain text)
+rho.text = line.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&#x27;");
 """.replace("BATCH", str(TOY_BATCH))
 PRESSED_JS = "play.disabled = PLAYING; pause.disabled = !PLAYING;"
+
+
+class _Slider(pn.widgets.FloatSlider):
+    """A slider whose values reach the server at once: Panel otherwise waits 50 ms for more changes before it acts
+    (`_debounce`), and a let-go value waits with them."""
+
+    _priority_changes = ["value", "value_throttled"]
 
 
 def _widget(key: str, value):
@@ -51,7 +60,7 @@ def _widget(key: str, value):
         low, high = SEED_RANGE if key == "seed" else EPOCH_RANGE
         return pn.widgets.IntInput(start=low, end=high, value=value)
     low, high, step = {"noise": (*NOISE_RANGE, 0.01), "alpha": (*ALPHA_RANGE, 0.05), "mu": (*MU_RANGE, MU_STEP)}[key]
-    return pn.widgets.FloatSlider(start=low, end=high, step=step, value=value, format="0.[0000]")
+    return _Slider(start=low, end=high, step=step, value=value, format="0.[0000]")
 
 
 class Controls:

@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -77,6 +77,7 @@ class Snapshot:
     batch: SynthesisResult
     class_names: dict
     playing: bool = False
+    run: int = 0  # which runs of its player drew it: the player counts each fresh start
 
     @property
     def done(self) -> bool:
@@ -230,7 +231,7 @@ class Player:
     def __init__(self, pair, show: Callable[[Snapshot], None], *, report: Callable[[Exception], None] = None,
                  min_period: float = 0.0, make: Callable = Pair):
         self.pair, self.show, self.report, self.min_period, self.make = pair, show, report, min_period, make
-        self._queue = _Queue()
+        self._queue, self._runs = _Queue(), 0
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name=f"psviz-playground-{next(_NUMBERS)}", daemon=True)
         _PLAYERS.add(self)
@@ -305,7 +306,8 @@ class Player:
                 elif job[1] or not self.pair.retarget(job[0]):
                     old, self.pair = self.pair, self.make(job[0])
                     old.close()
-                self.show(self.pair.snapshot(playing=self.playing))
+                    self._runs += 1
+                self.show(replace(self.pair.snapshot(playing=self.playing), run=self._runs))
             except Exception as error:  # noqa: BLE001 - a failed epoch pauses the player and is shown, not raised
                 self.pause()
                 if self.report is not None:
