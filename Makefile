@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.psviz-installed
 
-.PHONY: demo test docs lab playground clean
+.PHONY: demo test test-fast docs lab playground clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "psviz needs Python 3.11+; set PYTHON=python3.11 (or newer)")'
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The quick loop while changing a module: the suite less its slow, notebook and browser tests, on 2 processes.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser" -n 2
 
 # The documentation site, built strictly into site/: a broken link, anchor or API reference fails the build.
 docs: $(STAMP)

@@ -2,6 +2,12 @@
 
 Each fixture returns {"baseline": FitResult, "with PS": FitResult}: the same preset and seed, without and with
 Proxy Synthesis. Treat the runs as read-only (they are shared between test files).
+
+The slowest work runs once per session as well: `psviz demo` at a test size (`demo_output`), and each notebook. A
+notebook is executed by tests/test_browser.py (Run All Cells in JupyterLab, which it needs for its sliders and
+widgets); that test saves the executed notebook into `notebook_runs`, and tests/test_notebooks.py checks the saved
+outputs instead of running it again. Where the browser tests skip or are deselected, test_notebooks.py executes the
+notebook itself with nbclient. tests/test_suite_layout.py holds the suite to this.
 """
 
 from contextlib import contextmanager
@@ -49,9 +55,28 @@ def digits_runs():
     return _pair("digits", epochs=3, eval_every=1, eval_seen=True)
 
 
+# notebook stem -> that notebook's JSON as JupyterLab saved it right after Run All Cells (tests/test_browser.py)
+NOTEBOOK_RUNS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def notebook_runs() -> dict:
+    """The notebooks this session has already executed top to bottom in fast mode: stem -> the saved .ipynb text."""
+    return NOTEBOOK_RUNS
+
+
+def pytest_collection_modifyitems(config, items):
+    """The nbclient notebook tests after the browser tests, whatever the order asked for: they check the browser's
+    run of a notebook when there is one, rather than execute it a second time."""
+    later = [item for item in items if item.get_closest_marker("notebook")]
+    if later and any(item.get_closest_marker("browser") for item in items):
+        items[:] = [item for item in items if item not in later] + later
+
+
 @pytest.fixture(scope="session")
 def demo_output(tmp_path_factory):
-    """`psviz demo` at a test size (2 toy seeds, a 1-epoch glyphs pair, a 12-class explorer): (folder, stdout)."""
+    """`psviz demo` at a test size (2 toy seeds, a 1-epoch glyphs pair, a 12-class explorer): (folder, stdout).
+    The one run of the demo's default path per session: every test that reads what the demo writes shares it."""
     import io
     from contextlib import redirect_stdout
 

@@ -5,6 +5,9 @@ output folded behind "Show more outputs", every plotly legend, subplot and widge
 3-D marker that needs a font Chromium may lack. A screenshot of every output cell goes to
 test-artifacts/browser/<notebook>/ (or $PSVIZ_ARTIFACTS).
 
+This is the session's one execution of each notebook: saved right after Run All Cells, it goes to `notebook_runs`
+(conftest.py), and tests/test_notebooks.py checks that run instead of executing the notebook a second time.
+
 Needs Debian's chromium (/usr/bin/chromium) and the playwright package (never `playwright install`: this drives
 the system browser). Without chromium the test skips, unless PSVIZ_REQUIRE_BROWSER=1 (set by .ci/run) makes it fail.
 """
@@ -180,6 +183,25 @@ def _run_all(page) -> None:
     page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
 
 
+def _record_run(page, lab, name: str, notebook_runs: dict) -> None:
+    """Save the notebook as Run All Cells left it and hand a copy to `notebook_runs` (conftest.py): the session's one
+    top-to-bottom run of it, which tests/test_notebooks.py checks rather than run it again with nbclient."""
+    saved = lab["notebooks"] / name
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            text = saved.read_text()
+            cells = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
+            if cells and all(c.get("execution_count") is not None for c in cells):
+                break
+        except (OSError, ValueError):  # caught mid-write: read it again
+            pass
+        assert time.monotonic() < deadline, f"JupyterLab did not save {name} after Run All Cells"
+        page.wait_for_timeout(250)
+    notebook_runs[Path(name).stem] = text
+
+
 def _errors_shown(page) -> list[str]:
     """Error outputs and tracebacks anywhere in the notebook, including ones a widget shows."""
     return page.evaluate(f"""() => {{
@@ -311,11 +333,12 @@ def _move_and_check(page, slider, fraction: float, title_for=None, which: int = 
 
 
 # ---- the tests ---------------------------------------------------------------------------------------------------
-def test_notebook_01_sliders_move_the_plots(browser, lab, artifacts):
+def test_notebook_01_sliders_move_the_plots(browser, lab, artifacts, notebook_runs):
     name = "01_what_proxy_synthesis_does.ipynb"
     page = _open(browser, lab, name)
     try:
         _run_all(page)
+        _record_run(page, lab, name, notebook_runs)
         assert page.locator(NOTEBOOK).locator(".widget-slider").count() >= 2
         assert page.locator(NOTEBOOK).locator(".js-plotly-plot").count() >= 6
         lam = _slider(page, "λ")
@@ -335,11 +358,12 @@ def test_notebook_01_sliders_move_the_plots(browser, lab, artifacts):
         page.close()
 
 
-def test_notebook_04_panel_and_filled_heatmap(browser, lab, artifacts):
+def test_notebook_04_panel_and_filled_heatmap(browser, lab, artifacts, notebook_runs):
     name = "04_ablation_alpha_mu.ipynb"
     page = _open(browser, lab, name)
     try:
         _run_all(page)
+        _record_run(page, lab, name, notebook_runs)
         for label in ("α", "μ", "λ"):
             assert _slider(page, label).count() == 1, f"the panel's {label} slider is missing"
         heatmap = page.locator(NOTEBOOK).locator(".js-plotly-plot").filter(has=page.locator(".heatmaplayer .hm"))
@@ -384,13 +408,15 @@ def _cache_hit_after_alpha_returns(page) -> None:
     html.filter(has_text="from the cache").first.wait_for(timeout=120_000)  # a redraw of every tab
 
 
-def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, lab, artifacts):
+def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, lab, artifacts,
+                                                                      notebook_runs):
     """The explorer widget in JupyterLab: a thumbnail on hover, a box's items in the grid, the neighbours on a click,
     and the selection read back in Python by re-running the cell that prints it."""
     name = "03_seen_vs_unseen.ipynb"
     page = _open(browser, lab, name)
     try:
         _run_all(page)
+        _record_run(page, lab, name, notebook_runs)
         widget = page.locator(NOTEBOOK).locator(".psviz-explorer[data-ready='1']")
         widget.wait_for(timeout=60_000)
         # a later cell set explorer.clicked from Python: the widget shows that query's neighbours
@@ -423,10 +449,11 @@ def test_notebook_03_explorer_hover_box_click_and_selection_in_python(browser, l
 
 @pytest.mark.parametrize("name", ["02_decision_boundaries.ipynb", "05_full_models_on_gpu.ipynb",
                                   "06_proxy_synthesis_with_pml.ipynb"])
-def test_notebook_reads_right_in_the_browser(browser, lab, artifacts, name):
+def test_notebook_reads_right_in_the_browser(browser, lab, artifacts, notebook_runs, name):
     page = _open(browser, lab, name)
     try:
         _run_all(page)
+        _record_run(page, lab, name, notebook_runs)
         assert _visual_check(page, artifacts, name) == []
         assert _errors_shown(page) == []
         assert _saved_errors(page, lab, name) == []

@@ -65,6 +65,7 @@ def test_demo_comparison_table_and_summary_line():
     assert "recall@1" in format_table(rows) and "+3.00" in format_table(rows)
 
 
+@pytest.mark.slow
 def test_demo_end_to_end_writes_its_tables_figures_and_page(demo_output):
     folder, out = demo_output
     assert "The verdict over 2 seeds" in out and "One glyphs pair" in out
@@ -105,6 +106,7 @@ def test_the_demo_verdict_is_the_stored_effect_map_cell():
     assert all(store.read(c) is not None for seed in cell.level.seeds for c in plan.cell_configs(cell, long, seed))
 
 
+@pytest.mark.slow  # the one second run of the demo, on purpose: one worker against demo_output's default
 def test_demo_with_one_worker_gives_the_same_table(demo_output, tmp_path):
     from psviz.cli import main
 

@@ -86,6 +86,7 @@ def test_bad_input_is_one_line_and_exit_2(make_argv, expected, finished, tmp_pat
     assert err.startswith(f"psviz {argv[0]}: ") and expected in err, err
 
 
+@pytest.mark.slow
 def test_an_output_dir_that_cannot_be_written_is_one_line(tmp_path):
     """As root, permissions are checked only without CAP_DAC_OVERRIDE: drop it with setpriv (util-linux)."""
     if shutil.which("setpriv") is None and Path(sys.executable).stat().st_uid == 0:

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from psviz.train import fit, load_checkpoint, preset
@@ -18,6 +19,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_process_gloo_run(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)

@@ -211,6 +211,7 @@ def test_toy_default_is_rule_t_on_the_committed_baselines():
     assert n_synthetic_for(toy.mu, toy.batch_size) / TOY_SEEN_CLASSES == pytest.approx(1.3, abs=0.1)
 
 
+@pytest.mark.slow
 def test_psviz_reproduce_trains_the_studies_and_writes_their_sections(tmp_path, capsys):
     """`psviz reproduce --tiny --parts <the studies>`: pilots, rules L and P, both arms, and the two report sections;
     the same command again trains nothing."""

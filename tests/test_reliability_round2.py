@@ -414,6 +414,7 @@ def _assert_stopped(demo: Demo, seconds: float, err: str) -> None:
     assert str(demo.where / "toy" / "runs") in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part, delay", [("== 1.", 3.0), ("== 2.", 0.5)],
                          ids=["training the toy runs", "starting the glyphs pair's workers"])
 def test_ctrl_c_while_the_demo_trains_or_starts_workers_stops_in_seconds(tmp_path, part, delay):
@@ -427,6 +428,7 @@ def test_ctrl_c_while_the_demo_trains_or_starts_workers_stops_in_seconds(tmp_pat
         assert not any(line.startswith("== 2.") for line in demo.lines)
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_the_demo_trains_its_glyphs_pair_saves_both_runs(tmp_path):
     import time
 

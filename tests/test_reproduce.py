@@ -131,6 +131,7 @@ def tiny_report(tmp_path_factory):
     return folder, args
 
 
+@pytest.mark.slow
 def test_tiny_pipeline_writes_csvs_figures_and_a_table_that_parses(tiny_report):
     folder, _ = tiny_report
     for name in ("runs", "comparison", "curves", "curves_summary", "ablation_runs", "ablation"):
@@ -159,6 +160,7 @@ def test_tiny_pipeline_writes_csvs_figures_and_a_table_that_parses(tiny_report):
     assert paper_table.set_index("loss").loc["norm_softmax", "cub200"].startswith(f"{base:.1f} → {ps:.1f}")
 
 
+@pytest.mark.slow
 def test_tiny_pipeline_resumes_without_redoing_finished_runs(tiny_report, capsys):
     folder, args = tiny_report
     store = RecordStore(folder / "small" / "runs")
@@ -176,6 +178,7 @@ def test_tiny_pipeline_resumes_without_redoing_finished_runs(tiny_report, capsys
     assert all(after[name] == before[name] for name in before if name != victim.name)
 
 
+@pytest.mark.slow
 def test_report_marks_missing_runs(tiny_report, tmp_path):
     folder, _ = tiny_report
     store = tmp_path / "small" / "runs"
@@ -206,6 +209,7 @@ def test_full_path_stops_early_with_what_is_missing(tmp_path, capsys):
     assert "unknown ['triplet']" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_full_path_runs_end_to_end_on_a_fake_cub_and_sits_beside_table6(tmp_path):
     from test_data_benchmarks import make_cub
 
@@ -291,6 +295,7 @@ def test_committed_results_are_what_the_command_writes_from_the_committed_runs(t
                                       pd.read_csv(tmp_path / "small" / f"{name}.csv"))
 
 
+@pytest.mark.slow
 def test_a_dataset_that_cannot_load_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
     from psviz.reproduce import small
 

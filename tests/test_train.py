@@ -173,6 +173,7 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path, stop_
     assert strip(reference.history) == strip(resumed.history)
 
 
+@pytest.mark.slow
 def test_interrupt_from_another_process_then_resume(tmp_path):
     """Ctrl-C (SIGINT) sent to `psviz train` from outside; `--resume` then finishes exactly like a clean run."""
     overrides = ["epochs=60", "eval_every=1", "seed=3"]

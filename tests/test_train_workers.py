@@ -57,6 +57,7 @@ def test_bad_input_is_refused(tmp_path, change, message):
         fit_in_workers({}, progress=False)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_and_each_saves_its_run(tmp_path):
     """SIGINT to the parent reaches each worker once: both stop between steps and write last.pt, as `fit` does."""
     script = textwrap.dedent(f"""

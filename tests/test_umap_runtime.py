@@ -82,6 +82,7 @@ def _run(env: dict, fit: bool = True) -> list[str]:
     return done.stdout.split()
 
 
+@pytest.mark.slow
 def test_umap_code_is_cached_on_disk_for_the_next_process_unless_turned_off(tmp_path):
     cache = tmp_path / "numba"
     first = _run({"NUMBA_CACHE_DIR": str(cache), "PSVIZ_NUMBA_CACHE": "1"})

@@ -12,6 +12,7 @@ from psviz.viz.seen_unseen import umap_project
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
+@pytest.mark.slow
 def test_write_report_draws_every_figure_in_both_formats(digits_runs, toy_runs, tmp_path):
     written = write_report(digits_runs, tmp_path, boundary_runs=toy_runs, umap_points=300)
     names = {p.name for p in written}
