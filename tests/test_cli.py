@@ -12,6 +12,7 @@ from psviz.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_train_then_evaluate(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--config", "digits", "--set", "epochs=2", "--set", f"output_dir={run}",

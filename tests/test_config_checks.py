@@ -94,6 +94,7 @@ def test_single_class_batches_get_an_item_of_another_class():
     assert all(len(set(targets[row].tolist())) == 2 for row in donated)
 
 
+@pytest.mark.slow
 def test_small_random_batches_with_ps_train_through_every_epoch():
     """Two seen classes and batches of 4: about one batch in eight would hold a single class and stop PS."""
     config = preset("toy", dataset_options={"n_classes": 4}, batch_size=4, epochs=3, eval_every=3,

@@ -155,6 +155,7 @@ def test_cache_is_reused_not_rebuilt(built, monkeypatch):
     assert split.class_names == built.unseen.class_names and built.path.stat().st_mtime_ns == modified
 
 
+@pytest.mark.slow
 def test_build_is_deterministic(built):
     again = glyphs.build_glyphs()
     assert set(again) == set(built.arrays)

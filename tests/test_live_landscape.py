@@ -21,6 +21,7 @@ def _landscape_values(fig):
     return np.asarray(trace.intensity, float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dim", [2, 3])
 def test_redraws_follow_the_run_in_place_and_leave_its_training_unchanged(dim):
     config = preset("toy", ps=True, seed=3, embedding_dim=dim, epochs=6, eval_every=3)
@@ -52,6 +53,7 @@ def test_redraws_follow_the_run_in_place_and_leave_its_training_unchanged(dim):
     assert "epoch 6" in live.figure.layout.title.text and "unseen MAP@R" in live.figure.layout.title.text
 
 
+@pytest.mark.slow
 def test_the_sphere_s_camera_follows_the_points_until_the_reader_turns_it():
     config = preset("toy", ps=True, seed=3, epochs=4, eval_every=4)
     live = LiveLandscape(config, budget=1.0)

@@ -200,6 +200,7 @@ def _snapshot(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".psviz.lock"}
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_saving_a_checkpoint_is_one_line_and_loses_nothing(tmp_path, capsys, monkeypatch):
     import torch
 

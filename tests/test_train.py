@@ -82,6 +82,7 @@ def test_overrides_parse_yaml_values():
 
 # ---- fit -----------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_training_raises_unseen_map_r_above_the_untrained_model():
     config = preset("fashion-mnist", dataset_options={"max_per_class": 200}, epochs=3, batch_size=50, eval_every=3)
     parts = build(config, torch.device("cpu"))
@@ -91,6 +92,7 @@ def test_training_raises_unseen_map_r_above_the_untrained_model():
     assert trained > untrained + 0.05, (untrained, trained)
 
 
+@pytest.mark.slow
 def test_fit_records_history_and_calls_callbacks(tmp_path):
     seen_epochs, steps = [], []
 
@@ -117,6 +119,7 @@ def test_fit_records_history_and_calls_callbacks(tmp_path):
     assert best["best_map_r"] == max(r["unseen/map@r"] for r in result.history if "unseen/map@r" in r)
 
 
+@pytest.mark.slow
 def test_same_seed_same_run_and_ps_changes_it():
     a, b = fit(quick(), progress=False), fit(quick(), progress=False)
     assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
@@ -154,6 +157,7 @@ def _interrupt_after(step_to_stop):
     return Interrupter()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["random", "balanced"])
 @pytest.mark.parametrize("stop_at", [105, 114], ids=["mid-epoch", "end-of-epoch"])
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path, stop_at, sampler):
@@ -224,6 +228,7 @@ def test_resume_needs_an_output_dir_and_starts_fresh_without_a_checkpoint(tmp_pa
 
 # ---- reopening runs and exporting what the plots need ---------------------------------------------------------
 
+@pytest.mark.slow
 def test_load_run_gives_back_the_trained_model(tmp_path):
     result = fit(quick(output_dir=str(tmp_path)), progress=False)
     run = load_run(tmp_path, "last")

@@ -19,6 +19,7 @@ def _strip(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
+@pytest.mark.slow
 def test_runs_in_workers_equal_runs_here_bit_for_bit(tmp_path):
     configs = {name: preset("toy", ps=ps, epochs=6, seed=2, output_dir=str(tmp_path / "workers" / name))
                for name, ps in (("baseline", False), ("with PS", True))}

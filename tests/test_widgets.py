@@ -43,6 +43,7 @@ def test_train_button_draws_every_linked_figure(panel):
     assert panel.runs["with PS"].config.ps and not panel.runs["baseline"].config.ps
 
 
+@pytest.mark.slow
 def test_explore_opens_the_explorer_of_the_current_runs_and_a_retrain_closes_it():
     panel = ProxySynthesisPanel("digits", epochs=1, umap=False)
     assert panel.explore_button.disabled  # nothing to explore before Train
@@ -117,6 +118,7 @@ def test_an_error_in_a_callback_is_shown_in_the_panel():
     assert not panel.train_button.disabled
 
 
+@pytest.mark.slow
 def test_grid_fills_the_heatmap_and_reuses_finished_runs(tmp_path):
     grid = AblationGrid("toy", alphas=(0.4, 2.0), mus=(1.0,), seeds=(0,), epochs=3, directory=tmp_path)
     assert len(grid.cells()) == 3 and grid.progress.max == 3
@@ -173,6 +175,7 @@ def _not_json(figure) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_every_figure_reaches_the_browser_as_json_and_redraws_as_a_fresh_widget():
     """A partial heatmap has NaN cells (and mixing paths NaN breaks): the frontend would drop such a figure.
     A redraw puts a new FigureWidget in the panel's tab (redrawing in place left stale titles in the browser)."""
