@@ -9,12 +9,12 @@ import pandas as pd
 import torch
 
 from .. import data, paper
+from ..analysis.stats import compare, in_percent, runs_frame
 from ..models import build_backbone
 from ..models.backbones import BN_INCEPTION_URL
 from ..train import TrainConfig, fit, preset
 from ..train.records import RecordStore, run_record
 from . import markdown as md
-from .stats import compare, in_percent, runs_frame
 
 RECIPES = {"bn_inception": "paper-bn-inception", "resnet50": "paper-resnet50",
            "efficientnet_lite0": "paper-efficientnet-lite0"}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..train import TrainConfig, preset
-from ..viz.gap import aligned_curves
+from ..analysis import aligned_curves
 from .plan import ALPHA, MU, Job, glyphs_budget
 
 # Thresholds are fractions of MAP@R, as the records hold it; reports give them in points (0.005 is 0.5 points).

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame,
+                              sign_flip_p, spread)
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from . import regime
 from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, choose, select
-from .stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame, sign_flip_p,
-                    spread)
 
 # Smoothing windows the chosen regime is judged at besides `WINDOW`, to show how much the choice rests on it.
 OTHER_WINDOWS = tuple(w for w in (2, 3, 4, 5) if w != WINDOW)
@@ -213,7 +213,7 @@ def _metric_name(metric: str) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame) -> str:
-    """The regime's comparison (`psviz.reproduce.stats.compare`, fractions) as a table in percent."""
+    """The regime's comparison (`psviz.analysis.stats.compare`, fractions) as a table in percent."""
     rows = [{"metric": _metric_name(r["metric"]), "seeds": int(r["n"]),
              **md.arm_cells(r, BASELINE, WITH_PS, "Δ PS − baseline [95% CI]")}
             for _, r in in_percent(comparison).iterrows()]

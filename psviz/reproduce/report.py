@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, column
 from ..train.records import RecordStore, run_key
 from . import markdown as md
@@ -19,7 +20,6 @@ from .plan import ALPHA, MU, Plan
 from .regime_report import (RegimeResults, collect_regime, regime_interval_count, regime_markdown,
                             write_regime_figures)
 from .runner import unique
-from .stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 
 
 @dataclass

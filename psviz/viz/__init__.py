@@ -4,7 +4,7 @@ Every function takes data (a `SynthesisResult`, runs, exports, histories, metric
 nothing here trains or computes metrics. Colours and marks are shared (see `psviz.viz.style`).
 """
 
-from .ablation import ablation_heatmap, summarise_grid
+from .ablation import ablation_heatmap
 from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
@@ -47,7 +47,6 @@ __all__ = [
     "retrieval_gallery",
     "save_figure",
     "set_lambda",
-    "summarise_grid",
     "synthetic_density",
     "synthetic_embeddings",
     "training_curves",
