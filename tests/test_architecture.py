@@ -2,6 +2,7 @@
 across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
 
 import ast
+import json
 import subprocess
 import sys
 from collections import defaultdict
@@ -46,20 +47,25 @@ def _unit(parts: tuple[str, ...]) -> str:
 
 
 def _imports(path: Path):
-    """(target module parts, imported name, line) for every import of a psviz module in ``path``."""
-    parts = _parts(path)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[: len(package) - node.level + 1]
-            target = (*base, *(node.module.split(".") if node.module else ()))
+    """(target module parts, imported name, line) for every import of a psviz module in ``path``, those inside
+    functions included."""
+    yield from _source_imports(path.read_text(), _parts(path)[:-1])
+
+
+def _source_imports(source: str, package: tuple[str, ...] = ()):
+    """(target module parts, imported name, line) for every import of a psviz module in ``source``, relative ones
+    read from ``package`` (the parts of the package the source is in)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == "psviz"):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = node.module.split(".") if node.module else []
+            target = (*base, *(module if node.level else module[1:]))
             for alias in node.names:
                 yield target, alias.name, node.lineno
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for name in names:
-                if name.split(".")[0] == "psviz":
-                    yield tuple(name.split(".")[1:]), "", node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "psviz":
+                    yield tuple(alias.name.split(".")[1:]), "", node.lineno
 
 
 def _resolved(target: tuple[str, ...], name: str) -> tuple[str, ...]:
@@ -80,6 +86,47 @@ def test_each_part_imports_only_the_layers_below_it():
             if other and other != unit and other not in MAY_IMPORT[unit]:
                 wrong.append(f"{path.relative_to(ROOT)}:{line} ({unit}) imports {other}")
     assert not wrong, "\n".join(wrong)
+
+
+# reproduce's modules that draw figures and compute nothing: the only ones of reproduce that may import viz
+DRAWING = {("reproduce", "figures")}
+
+
+def test_the_reproduction_takes_no_numbers_from_the_pictures():
+    """Statistics live in `analysis`: a reproduce module that computes (plans, stats, reports) imports nothing from
+    viz; only the modules in `DRAWING` hand numbers to figures."""
+    wrong = [f"{path.relative_to(ROOT)}:{line} imports {'.'.join(module)}"
+             for path in MODULES if _unit(_parts(path)) == "reproduce" and _parts(path) not in DRAWING
+             for target, name, line in _imports(path)
+             if (module := _resolved(target, name)) and _unit(module) == "viz"]
+    wrong = sorted(set(wrong))
+    assert not wrong, "\n".join(wrong)
+
+
+DEMO_USERS = {"psviz/cli.py"}  # the command that runs the demo; nothing else uses the app as a library
+
+
+def _notebook_code(path: Path) -> str:
+    """The code cells of a notebook as one source, IPython's magics and shell lines left out."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    lines = [line for cell in cells for line in "".join(cell["source"]).splitlines()
+             if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+def test_nothing_uses_the_demo_as_a_library():
+    """`psviz.demo` is the app: its numbers and text come from `analysis` (and its stored settings from
+    `reproduce.stored`), so psviz, the notebooks and the tests import those, never the demo."""
+    sources = {**{path: path.read_text() for path in MODULES}, **{path: path.read_text() for path in
+               sorted((ROOT / "tests").glob("*.py"))}, **{path: _notebook_code(path) for path in
+               sorted((ROOT / "notebooks").glob("*.ipynb"))}}
+    wrong = []
+    for path, source in sources.items():
+        package = _parts(path)[:-1] if path.is_relative_to(PACKAGE) else ()
+        if str(path.relative_to(ROOT)) not in DEMO_USERS and any(
+                _resolved(target, name) == ("demo",) for target, name, _ in _source_imports(source, package)):
+            wrong.append(str(path.relative_to(ROOT)))
+    assert not wrong, f"import psviz.demo: {wrong}"
 
 
 def test_no_private_name_crosses_a_subpackage():

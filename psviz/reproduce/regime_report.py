@@ -170,24 +170,6 @@ def collect_regime(plan: RegimePlan, read) -> RegimeResults:
     return results
 
 
-# ---- figures ---------------------------------------------------------------------------------------------------------
-
-def write_regime_figures(results: RegimeResults, images: str | Path) -> dict[str, Path]:
-    """docs/images/regime_<dataset>_gap.png for each chosen regime with both arms stored."""
-    from ..viz import generalisation_gap, save_figure
-
-    written = {}
-    for dataset, arms in results.chosen.items():
-        if not arms.records[BASELINE] or not arms.records[WITH_PS]:
-            continue
-        runs = {arm: [r["history"] for r in records] for arm, records in arms.records.items()}
-        fig = generalisation_gap(runs, backend="matplotlib",
-                                 title=f"{DATASET_TITLES.get(dataset, dataset)}, regime '{arms.candidate.name}': "
-                                       f"held-out seen vs unseen MAP@R")
-        written[dataset] = save_figure(fig, Path(images) / f"regime_{dataset}_gap.png")
-    return written
-
-
 # ---- Markdown --------------------------------------------------------------------------------------------------------
 
 def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None, why: str) -> str:
@@ -455,4 +437,4 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
 
 __all__ = ["Arms", "OTHER_WINDOWS", "RegimeResults", "collect_regime", "comparison_table", "gap_change", "gap_summary",
            "measures_frame", "measures_table", "regime_interval_count", "regime_markdown", "seed_differences",
-           "sweep_verdicts", "write_regime_figures"]
+           "sweep_verdicts"]

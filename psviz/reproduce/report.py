@@ -15,10 +15,10 @@ from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, colum
 from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .effect_report import effect_section
+from .figures import write_figures
 from .pretrained_report import pretrained_section
 from .plan import ALPHA, MU, Plan
-from .regime_report import (RegimeResults, collect_regime, regime_interval_count, regime_markdown,
-                            write_regime_figures)
+from .regime_report import RegimeResults, collect_regime, regime_interval_count, regime_markdown
 from .runner import unique
 
 
@@ -80,27 +80,6 @@ def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
         path = folder / f"{name}.csv"
         in_percent(frame).to_csv(path, index=False, float_format="%.4f")
         written.append(path)
-    return written
-
-
-def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict[str, Path]:
-    """The training-length, ablation and regime figures (each drawn from fractions, with axes in percent)."""
-    from ..viz import ablation_heatmap, length_curves, save_figure
-
-    images = Path(images)
-    written = {}
-    if len(results.curve_summary):
-        short = plan.budgets[plan.curve_dataset]["epochs"]
-        fig = length_curves(results.curve_summary, short_epoch=short,
-                            title=f"{plan.curve_loss} on {plan.curve_dataset}: unseen MAP@R per epoch "
-                                  f"(mean ± 1 sample std over {results.curves['seed'].nunique()} seeds)")
-        written["curves"] = save_figure(fig, images / "reproduce_training_length.png")
-    if len(results.ablation_runs):
-        fig = ablation_heatmap(results.ablation_runs, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
-                               backend="matplotlib")
-        written["ablation"] = save_figure(fig, images / "reproduce_ablation.png")
-    if results.regime is not None:
-        written["regime"] = write_regime_figures(results.regime, images)
     return written
 
 
@@ -395,4 +374,4 @@ def write_report(plan: Plan, *, results_dir: str | Path = "results/small", doc: 
 
 
 __all__ = ["SmallResults", "collect", "comparison_markdown", "paired_interval_count", "render", "write_csvs",
-           "write_figures", "write_report"]
+           "write_report"]
