@@ -31,7 +31,7 @@ EXPLORER_CLASSES = 150  # characters a split in explorer.html, with all their im
 def train_toy_verdict(output_dir: Path, seeds: int, workers: int, progress: bool) -> list[dict]:
     """Train both arms of `toy_cell` for the first ``seeds`` seeds (1 torch thread a run, as the effect map's records
     were made) into ``output_dir``/toy/runs, skipping runs stored there; the `paired_rows` of what is stored."""
-    from .reproduce.plan import Job
+    from .reproduce.jobs import Job
     from .reproduce.runner import run_jobs
     from .train.records import RecordStore
 

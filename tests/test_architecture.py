@@ -2,6 +2,7 @@
 across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
 
 import ast
+import itertools
 import json
 import subprocess
 import sys
@@ -127,6 +128,69 @@ def test_nothing_uses_the_demo_as_a_library():
                 _resolved(target, name) == ("demo",) for target, name, _ in _source_imports(source, package)):
             wrong.append(str(path.relative_to(ROOT)))
     assert not wrong, f"import psviz.demo: {wrong}"
+
+
+def _node(parts: tuple[str, ...]) -> str:
+    """A module's name in the import graph: psviz.a.b for a/b.py, and a package by its own name (a/__init__.py is
+    psviz.a)."""
+    return ".".join(("psviz", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
+def import_graph() -> dict[str, dict[str, int]]:
+    """Module -> {module it imports: line}, from every import in psviz (those inside functions included).
+
+    ``from pkg import x`` is an edge to pkg.x where x is a submodule, else to pkg itself (its ``__init__``). So a
+    package's ``__init__`` re-exporting its submodules is no cycle by itself: it becomes one only where a submodule
+    imports a name back from its package's ``__init__`` (``from . import name``), which works only by import order.
+    The parent packages Python runs before a submodule are not edges.
+    """
+    graph = {}
+    for path in MODULES:
+        edges = graph.setdefault(_node(_parts(path)), {})
+        for target, name, line in _imports(path):
+            edges.setdefault(_node((*_resolved(target, name), "__init__")), line)
+    return graph
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """The strongly connected parts of ``graph`` with more than one module, or one that imports itself (Tarjan)."""
+    index, low, stack, found, counter = {}, {}, [], [], itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        for other in graph.get(node, {}):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = stack[stack.index(node):]
+            del stack[stack.index(node):]
+            if len(part) > 1 or node in graph.get(node, {}):
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    """No cycle in psviz's module-level import graph (`import_graph`), inside one part (two modules of reproduce) or
+    across parts: a lazy import inside a function that dodges a cycle counts as the cycle it dodges."""
+    graph = import_graph()
+    assert "psviz.reproduce.plan" in graph["psviz.reproduce"] and "psviz.analysis.grid" in graph["psviz.analysis"]
+    cycles = [" <-> ".join(part) + ": " + ", ".join(f"{a} imports {b} (line {graph[a][b]})" for a in part
+                                                    for b in part if b in graph[a])
+              for part in _cycles(graph)]
+    assert not cycles, "\n".join(cycles)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"a": 1}, "b": {}}) == [["a"]] and _cycles({"a": {"b": 1}, "b": {}}) == []
 
 
 def test_no_private_name_crosses_a_subpackage():

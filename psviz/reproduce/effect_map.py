@@ -15,7 +15,7 @@ import numpy as np
 from ..paper import PAPER_RHO
 from ..synthesis import mu_for_rho, n_synthetic_for
 from ..train import TrainConfig, preset
-from .plan import Job, glyphs_budget
+from .jobs import Job, glyphs_budget
 from .regime import smooth
 
 ALPHA = 0.4

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..train import TrainConfig, preset
 from ..analysis import aligned_curves
-from .plan import ALPHA, MU, Job, glyphs_budget
+from .jobs import ALPHA, MU, Job, glyphs_budget
 
 # Thresholds are fractions of MAP@R, as the records hold it; reports give them in points (0.005 is 0.5 points).
 MIN_DROP = 0.005  # unseen MAP@R lost from the peak to the end

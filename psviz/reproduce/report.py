@@ -17,7 +17,8 @@ from . import markdown as md
 from .effect_report import effect_section
 from .figures import write_figures
 from .pretrained_report import pretrained_section
-from .plan import ALPHA, MU, Plan
+from .jobs import ALPHA, MU
+from .plan import Plan
 from .regime_report import RegimeResults, collect_regime, regime_interval_count, regime_markdown
 from .runner import unique
 
