@@ -15,7 +15,7 @@ from ._errors import ErrorBox
 from ._figures import FigureSlot, figure_widget
 
 
-class LambdaExplorer:
+class LambdaSlider:
     """One PS batch with a λ slider: the synthetic embeddings and proxies slide along their mixing paths.
 
     The batch's pairs stay fixed; only λ changes (`SynthesisResult.with_lambda`), so nothing is retrained.
@@ -39,7 +39,7 @@ class LambdaExplorer:
         display(self.widget)
 
 
-class BetaExplorer:
+class BetaSlider:
     """An α slider over the density of λ ~ Beta(α, α), with a histogram of λ drawn by `psviz.sample_lambda`."""
 
     def __init__(self, alpha: float = 0.4, *, samples: int = 2000, seed: int = 0):
@@ -76,4 +76,4 @@ class BetaExplorer:
         display(self.widget)
 
 
-__all__ = ["BetaExplorer", "LambdaExplorer"]
+__all__ = ["BetaSlider", "LambdaSlider"]
