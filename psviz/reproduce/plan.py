@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from .. import losses
 from ..names import BASELINE
+from ..paper import TABLE6_LOSSES
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train import TrainConfig, preset
 
-ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
 
 
 def _default_regime():
@@ -81,7 +82,7 @@ class Plan:
 
     budgets: dict = field(default_factory=lambda: dict(SMALL_BUDGETS))
     seeds: dict = field(default_factory=lambda: dict(SMALL_SEEDS))
-    losses: tuple = field(default_factory=lambda: tuple(losses.available()))
+    losses: tuple = TABLE6_LOSSES
     curve_dataset: str = "glyphs"
     curve_loss: str = "norm_softmax"
     curve_epochs: int = CURVE_EPOCHS
@@ -120,7 +121,7 @@ class Plan:
             if getattr(self, name) not in self.budgets:
                 raise ValueError(f"{name}={getattr(self, name)!r} has no budget; budgets are for {list(self.budgets)}")
 
-    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = ALPHA, mu: float = MU,
+    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = RELEASED_ALPHA, mu: float = RELEASED_MU,
                epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
         """The run's config: the dataset's budget, identical for both arms apart from ``ps`` (and α, μ)."""
         budget = dict(self.budgets[dataset])
@@ -161,6 +162,6 @@ class Plan:
         return [job for part in parts for job in make[part]()]
 
 
-__all__ = ["ABLATION_ALPHAS", "ABLATION_MUS", "ALPHA", "CURVE_EPOCHS", "CURVE_EVAL_EVERY", "Job", "MU", "Plan",
+__all__ = ["ABLATION_ALPHAS", "ABLATION_MUS", "CURVE_EPOCHS", "CURVE_EVAL_EVERY", "Job", "Plan",
            "SMALL_BUDGETS",
            "SMALL_SEEDS", "STAGED_PARTS", "glyphs_budget"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from . import regime
@@ -309,7 +310,7 @@ def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
 
 def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure: Path | None) -> list[str]:
     n = len(arms.records[WITH_PS])
-    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = 0.4, μ = 1.", ""]
+    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = {RELEASED_ALPHA:g}, μ = {RELEASED_MU:g}.", ""]
     if arms.missing:
         out += [f"**INCOMPLETE: {arms.missing} of {2 * len(plan.regime_seeds[dataset])} runs are not stored yet.**", ""]
     if len(arms.comparison):

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..checks import check_int
-from ..synthesis import SynthesisResult, sample_lambda
+from ..synthesis import RELEASED_ALPHA, SynthesisResult, sample_lambda
 from ..viz.beta import beta_density
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox
@@ -42,7 +42,7 @@ class LambdaSlider:
 class BetaSlider:
     """An α slider over the density of λ ~ Beta(α, α), with a histogram of λ drawn by `psviz.sample_lambda`."""
 
-    def __init__(self, alpha: float = 0.4, *, samples: int = 2000, seed: int = 0):
+    def __init__(self, alpha: float = RELEASED_ALPHA, *, samples: int = 2000, seed: int = 0):
         self.samples = check_int(samples, "samples")
         self.seed = int(seed)
         self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
