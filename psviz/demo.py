@@ -78,7 +78,7 @@ def write_figures(runs: dict, toy_runs: dict, output_dir: Path, seed: int = 0, u
     """The report's figures for the glyphs pair (decision regions and landscapes from the toy pair), and the
     embedding explorer of ``explorer_classes`` classes a split (default `EXPLORER_CLASSES`; 0: none)."""
     from .viz.explore import explorer
-    from .viz.report import write_report
+    from .viz.pair_figures import write_report
 
     print("\ndrawing the figures…", flush=True)
     written = write_report(runs, output_dir, boundary_runs=toy_runs, umap_points=umap_points, seed=seed)

@@ -47,13 +47,15 @@ def test_public_api():
 
 
 def test_files_read_at_run_time_are_package_data():
-    """The explorer's ES module and style are read from the installed package: a wheel must carry them."""
+    """The explorer's script parts and style are read from the installed package: a wheel must carry them."""
     import fnmatch
     import tomllib
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     folder = ROOT / "psviz" / "viz" / "explore"
     assets = [p.name for p in folder.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
-    assert {"explorer.js", "explorer.css"} <= set(assets)
+    from psviz.viz.explore.page import SCRIPT_PARTS
+
+    assert {*SCRIPT_PARTS, "explorer.css"} <= set(assets)
     patterns = config["psviz.viz.explore"]
     assert all(any(fnmatch.fnmatch(name, pattern) for pattern in patterns) for name in assets)

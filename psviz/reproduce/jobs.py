@@ -1,5 +1,5 @@
-"""What every part of `psviz reproduce` builds its runs from: a `Job` (a part's name and a config), the paper's α and
-μ, and the glyphs budget.
+"""What every part of `psviz reproduce` builds its runs from: a `Job` (a part's name and a config) and the glyphs
+budget.
 
 The plans of the parts (`plan.Plan`, `regime.RegimePlan`, `effect_map.EffectMapPlan`, `pretrained.PretrainedPlan`)
 all make jobs, and `Plan` holds the other three: this module is what they share, so none imports another's plan back.
@@ -11,9 +11,6 @@ from dataclasses import dataclass
 
 from ..names import BASELINE
 from ..train import TrainConfig
-
-ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
-
 
 def glyphs_budget(epochs: int) -> dict:
     """Glyphs (1,418 seen classes): an MLP on the 32 × 32 images, no augmentation. An MLP has no built-in
@@ -38,4 +35,4 @@ class Job:
         return f"{self.part}: {c.dataset} {c.loss} {arm} seed {c.seed} ({c.epochs} ep)"
 
 
-__all__ = ["ALPHA", "Job", "MU", "glyphs_budget"]
+__all__ = ["Job", "glyphs_budget"]

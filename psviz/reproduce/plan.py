@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import losses
+from ..paper import TABLE6_LOSSES
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train import TrainConfig, preset
 from .effect_map import EffectMapPlan
-from .jobs import ALPHA, MU, Job, glyphs_budget
+from .jobs import Job, glyphs_budget
 from .pretrained import PretrainedPlan
 from .regime import RegimePlan
 
@@ -40,7 +42,7 @@ class Plan:
 
     budgets: dict = field(default_factory=lambda: dict(SMALL_BUDGETS))
     seeds: dict = field(default_factory=lambda: dict(SMALL_SEEDS))
-    losses: tuple = field(default_factory=lambda: tuple(losses.available()))
+    losses: tuple = TABLE6_LOSSES
     curve_dataset: str = "glyphs"
     curve_loss: str = "norm_softmax"
     curve_epochs: int = CURVE_EPOCHS
@@ -75,8 +77,8 @@ class Plan:
             if getattr(self, name) not in self.budgets:
                 raise ValueError(f"{name}={getattr(self, name)!r} has no budget; budgets are for {list(self.budgets)}")
 
-    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = ALPHA, mu: float = MU,
-               epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
+    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = RELEASED_ALPHA,
+               mu: float = RELEASED_MU, epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
         """The run's config: the dataset's budget, identical for both arms apart from ``ps`` (and α, μ)."""
         budget = dict(self.budgets[dataset])
         name = budget.pop("preset")

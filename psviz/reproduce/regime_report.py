@@ -13,6 +13,7 @@ import pandas as pd
 from ..analysis.stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame,
                               sign_flip_p, spread)
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from . import regime
@@ -291,7 +292,7 @@ def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
 
 def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure: Path | None) -> list[str]:
     n = len(arms.records[WITH_PS])
-    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = 0.4, μ = 1.", ""]
+    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = {RELEASED_ALPHA:g}, μ = {RELEASED_MU:g}.", ""]
     if arms.missing:
         out += [f"**INCOMPLETE: {arms.missing} of {2 * len(plan.regime_seeds[dataset])} runs are not stored yet.**", ""]
     if len(arms.comparison):

@@ -12,12 +12,12 @@ import pandas as pd
 
 from ..analysis.stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .effect_report import effect_section
 from .figures import write_figures
 from .pretrained_report import pretrained_section
-from .jobs import ALPHA, MU
 from .plan import Plan
 from .regime_report import RegimeResults, collect_regime, regime_interval_count, regime_markdown
 from .runner import unique
@@ -198,7 +198,7 @@ def _ablation_text(results: SmallResults) -> str:
         return ""
     cells = in_percent(results.ablation)
     best, worst = cells.loc[cells["mean"].idxmax()], cells.loc[cells["mean"].idxmin()]
-    default = cells[(cells["alpha"] == ALPHA) & (cells["mu"] == MU)]
+    default = cells[(cells["alpha"] == RELEASED_ALPHA) & (cells["mu"] == RELEASED_MU)]
     above, below = cells["diff"] > 0, cells["diff"] < 0
     lines = [f"- Best cell α = {best['alpha']:g}, μ = {best['mu']:g}: {best['mean']:.2f} "
              f"({md.paired_cell(best)} vs baseline); "
@@ -207,7 +207,7 @@ def _ablation_text(results: SmallResults) -> str:
              f"({int((cells['significant'] & above).sum())} significantly), "
              f"{int(below.sum())} below ({int((cells['significant'] & below).sum())} significantly)."]
     if len(default):
-        lines.append(f"- The paper's default (α = {ALPHA:g}, μ = {MU:g}): {md.paired_cell(default.iloc[0])}.")
+        lines.append(f"- The paper's default (α = {RELEASED_ALPHA:g}, μ = {RELEASED_MU:g}): {md.paired_cell(default.iloc[0])}.")
     return "\n".join(lines)
 
 
@@ -245,8 +245,8 @@ def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_fold
             f"summed: {_duration(total)} for the table and the ablation (long runs: "
             f"{_duration(results.curve_seconds)}), run in parallel worker processes of one "
             f"torch thread each.",
-            f"- Loss settings: every loss with its psviz defaults; PS with α = {ALPHA:g}, μ = {MU:g} for every loss. "
-            f"Baseline and PS share "
+            f"- Loss settings: every loss with its psviz defaults; PS with α = {RELEASED_ALPHA:g}, "
+            f"μ = {RELEASED_MU:g} for every loss. Baseline and PS share "
             f"every other setting (same config apart from `ps`); nothing was tuned for either arm.",
             "- Evaluation: the unseen classes (half the classes of each dataset, never trained on), each item a "
             "query against all the others; Recall@1, R-Precision and MAP@R in percent, at the end of training.",

@@ -33,8 +33,20 @@ host.dataset.opened = String(performance.now());
 """
 
 
+# The explorer's script, in parts that each add one layer to its class (see the first part's header); they are
+# joined in this order into one ES module, with no build step.
+SCRIPT_PARTS = ("explorer_data.js", "explorer_layout.js", "explorer_coordinates.js", "explorer_drawing.js",
+                "explorer_pointer.js", "explorer_selection.js")
+
+
+def script_source() -> str:
+    """The explorer's parts joined: a script that defines `render` (the offline page calls it itself)."""
+    return "\n".join((HERE / name).read_text() for name in SCRIPT_PARTS)
+
+
 def module_source() -> str:
-    return (HERE / "explorer.js").read_text()
+    """The explorer as the ES module anywidget loads: the script, exporting `render`."""
+    return script_source() + "\nexport default { render };\n"
 
 
 def style_source() -> str:
@@ -59,7 +71,7 @@ def standalone_html(payload: dict, title: str) -> str:
             "arrays": {k: base64.b64encode(v).decode("ascii") for k, v in payload["arrays"].items()},
             "sprite": base64.b64encode(payload["sprite"]).decode("ascii") if payload["sprite"] else None}
     text = json_for_script(data)
-    script = module_source().replace("export default { render };", "")
+    script = script_source()
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>\n<style>body {{ margin: 12px; }}\n{style_source()}</style></head>\n"
             f"<body><div id=\"psviz-explorer\"></div>\n"
@@ -67,4 +79,5 @@ def standalone_html(payload: dict, title: str) -> str:
             f"<script type=\"module\">\n{script}\n{BOOTSTRAP}</script>\n</body></html>\n")
 
 
-__all__ = ["SIZE_LIMIT_MB", "json_for_script", "module_source", "standalone_html", "style_source"]
+__all__ = ["SCRIPT_PARTS", "SIZE_LIMIT_MB", "json_for_script", "module_source", "script_source", "standalone_html",
+           "style_source"]

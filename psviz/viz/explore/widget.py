@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ...files import atomic_write_text
-from .page import HERE, SIZE_LIMIT_MB, standalone_html
+from .page import HERE, SIZE_LIMIT_MB, module_source, standalone_html
 from .payload import ExplorerData, payload
 
 
@@ -18,7 +18,7 @@ class Explorer(anywidget.AnyWidget):
     `items`), ``focus`` the class filter ("split:label"), ``clicked`` the item whose neighbours are shown; each can be
     set from Python too. `selected` reads the selection as a table; `save` writes an offline HTML file."""
 
-    _esm = HERE / "explorer.js"
+    _esm = module_source()
     _css = HERE / "explorer.css"
     data = traitlets.Dict().tag(sync=True)
     selection = traitlets.List(traitlets.Int()).tag(sync=True)
