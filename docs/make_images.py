@@ -13,7 +13,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from psviz.names import ARMS, folder_name
+from psviz.names import ARMS, WITH_PS, folder_name
 from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
 from psviz.viz import (confidence_landscape, decision_boundaries, prepare_report, report_figures,
                        save_figure, synthetic_embeddings)
@@ -25,7 +25,7 @@ DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen
 
 def pair(name: str, **changes) -> dict:
     return {run: fit(preset(name, ps=ps, seed=0, **changes), progress=False)
-            for run, ps in (("baseline", False), ("with PS", True))}
+            for run, ps in ARMS}
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
         save_figure(confidence_landscape(toy, space="input", backend="matplotlib"),
                     IMAGES / "toy_confidence_landscape_input.png"),
     ]
-    run = toy3["with PS"]
+    run = toy3[WITH_PS]
     names = build_datasets(run.config)[0].class_names
     written.append(save_figure(synthetic_embeddings(synthetic_batch(run, batch_size=24), class_names=names,
                                                     title="One toy batch on the sphere", backend="matplotlib"),

@@ -12,8 +12,8 @@ import importlib
 __version__ = "0.1.0"
 
 # subpackages and modules reachable as psviz.<name>
-_MODULES = ("data", "evaluate", "integrations", "losses", "models", "names", "paper", "reproduce", "synthesis", "train",
-            "viz", "widgets")
+_MODULES = ("analysis", "data", "evaluate", "integrations", "losses", "models", "names", "paper", "reproduce",
+            "synthesis", "train", "viz", "widgets")
 # names defined in a module, reachable as psviz.<name>
 _NAMES = {name: "synthesis" for name in ("ProxySynthesis", "SynthesisResult", "proxy_synthesis", "random_partner",
                                           "roll_partner", "sample_lambda")}

@@ -13,115 +13,25 @@ import csv
 import functools
 import inspect
 import json
-import math
 import time
 from pathlib import Path
 
-from .names import ARMS, BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS, arm_of, folder_name
+from .analysis import comparison_rows, format_interval_table, format_table, interval_line, paired_rows, summary_line
+from .names import ARMS, BASELINE, WITH_PS, arm_of, folder_name
+from .reproduce.stored import STORED_RUNS, stored_glyphs_rows, stored_toy_line, toy_cell
 from .train import fit, fit_in_workers, preset
-from .train.mechanism import MEASURE_NAMES
 
 DEMO_WORKERS = 2  # runs train side by side, one process each
 GLYPHS_EPOCHS = 5  # the small table's glyphs budget (psviz.reproduce.plan.SMALL_BUDGETS)
 EXPLORER_CLASSES = 150  # characters a split in explorer.html, with all their images (UMAP of ~3,400 items a run)
-STORED_RUNS = Path(__file__).resolve().parent.parent / "results" / "small" / "runs"  # in a clone of the repository
-
-
-def comparison_rows(baseline: dict, with_ps: dict) -> list[dict]:
-    """One run per arm: a row per metric of `RUN_METRICS` with each arm's value and the difference, in percent
-    (points for the difference)."""
-    return [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
-             "difference": 100 * (with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
-
-
-def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
-    """`comparison_rows` as fixed-width text under ``title``."""
-    lines = [f"{title:<20}{BASELINE:>10}{WITH_PS:>10}{'diff':>8}"]
-    lines += [f"{r['metric']:<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}" for r in rows]
-    return "\n".join(lines)
-
-
-def format_measures(measures: dict) -> str:
-    """The mechanism measures of both arms, one line each (shares in percent)."""
-    lines = [f"{'mechanism measures':<64}" + "".join(f"{arm:>10}" for arm, _ in ARMS)]
-    for key, label in MEASURE_NAMES.items():
-        if all(key in measures[arm] for arm in measures):
-            scale, unit = (100.0, " (%)") if key in PERCENT_MEASURES else (1.0, "")
-            lines.append(f"{label + unit:<64}" + "".join(f"{scale * measures[arm][key]:>10.2f}" for arm in measures))
-    return "\n".join(lines)
-
-
-def summary_line(rows: list[dict], where: str = "here", note: str = "one seed") -> str:
-    """One line saying which way PS went on Recall@1 and MAP@R, with the size of each difference."""
-    by = {r["metric"]: r for r in rows}
-    r1, mapr = by["recall@1"]["difference"], by["map@r"]["difference"]
-    verdict = "helped" if r1 > 0 and mapr > 0 else "hurt" if r1 < 0 and mapr < 0 else "was mixed"
-    return (f"Proxy Synthesis {verdict} {where}: Recall@1 {r1:+.2f} and MAP@R {mapr:+.2f} points on the unseen "
-            f"classes ({note}).")
 
 
 # --- the verdict over seeds ---------------------------------------------------------------------------------------
 
-def toy_cell():
-    """(plan, cell, epochs): the effect map's cell the demo's verdict trains: the toy preset's level, Norm-SoftMax,
-    long, at the paper's ρ."""
-    from .paper import PAPER_RHO
-    from .reproduce.effect_map import CORE_LOSS, LONG, EffectMapPlan, level_cells
-    from .train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES
-
-    plan = EffectMapPlan()
-    level = next(lv for lv in plan.levels if lv.dataset == "toy" and lv.classes == TOY_SEEN_CLASSES)
-    cell = next(c for c in level_cells(level) if c.loss == CORE_LOSS and c.length == LONG and c.rho == PAPER_RHO)
-    return plan, cell, TOY_LONG_EPOCHS[TOY_SEEN_CLASSES]
-
-
-def paired_rows(pairs: list[tuple[dict, dict]], section: str) -> list[dict]:
-    """``pairs`` of (baseline, PS) metric dicts, one per seed -> a row per metric of `TABLE_METRICS`: each arm's mean,
-    the paired difference with its 95% t interval, and how many seeds PS was ahead on (percent and points)."""
-    from .reproduce.effect_results import paired_row
-
-    rows = []
-    for metric in TABLE_METRICS:
-        base = [100 * b[metric] for b, _ in pairs]
-        ps = [100 * p[metric] for _, p in pairs]
-        row = paired_row(base, ps)
-        rows.append({"section": section, "metric": metric, BASELINE: row["baseline_mean"], WITH_PS: row["ps_mean"],
-                     "difference": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "n": row["n"],
-                     "ps_ahead": sum(p > b for b, p in zip(base, ps))})
-    return rows
-
-
-def format_interval_table(rows: list[dict], title: str) -> str:
-    """`paired_rows` as fixed-width text: the means, and the difference with its 95% interval."""
-    lines = [f"{title:<14}{BASELINE:>10}{WITH_PS:>10}{'diff [95% CI]':>26}{'PS ahead':>10}"]
-    for r in rows:
-        interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]" if r["n"] > 1
-                    else f"{r['difference']:+.2f}")
-        lines.append(f"{r['metric']:<14}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{interval:>26}"
-                     f"{str(r['ps_ahead']) + '/' + str(r['n']):>10}")
-    return "\n".join(lines)
-
-
-def interval_line(rows: list[dict], where: str) -> str:
-    """The verdict on unseen MAP@R (the primary metric) read from its interval: higher or lower only where the 95%
-    interval leaves out 0."""
-    r = next(row for row in rows if row["metric"] == "map@r")
-    interval = f"{r['difference']:+.2f} points [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
-    if r["n"] < 2 or math.isnan(r["ci_low"]):
-        return f"{where}: PS changed unseen MAP@R by {r['difference']:+.2f} points ({r['n']} seed: no interval)."
-    if r["ci_high"] < 0:
-        verdict = "PS lowered unseen MAP@R"
-    elif r["ci_low"] > 0:
-        verdict = "PS raised unseen MAP@R"
-    else:
-        verdict = "no difference this interval can detect on unseen MAP@R"
-    return f"{where}: {verdict}: {interval} over {r['n']} seeds (95% paired t interval, unadjusted)."
-
-
 def train_toy_verdict(output_dir: Path, seeds: int, workers: int, progress: bool) -> list[dict]:
     """Train both arms of `toy_cell` for the first ``seeds`` seeds (1 torch thread a run, as the effect map's records
     were made) into ``output_dir``/toy/runs, skipping runs stored there; the `paired_rows` of what is stored."""
-    from .reproduce.plan import Job
+    from .reproduce.jobs import Job
     from .reproduce.runner import run_jobs
     from .train.records import RecordStore
 
@@ -137,28 +47,6 @@ def train_toy_verdict(output_dir: Path, seeds: int, workers: int, progress: bool
     return paired_rows(pairs, "toy")
 
 
-def stored_toy_line(runs: Path = STORED_RUNS) -> str | None:
-    """The same cell in the effect map's stored records (docs/RESULTS.md, "When PS helps"), with its Holm-adjusted p
-    over the whole pre-registered family; None where the records are not here (an installed package)."""
-    from .reproduce.effect_results import effect_table
-    from .train.records import RecordStore
-
-    if not runs.is_dir():
-        return None
-    plan, cell, long = toy_cell()
-    read = RecordStore(runs).read
-    table = effect_table(plan, read, plan.long_lengths(read))
-    match = table[(table["level"] == cell.level.name) & (table["loss"] == cell.loss) &
-                  (table["length"] == cell.length) & (table["mu"] == cell.mu)] if len(table) else table
-    if not len(match):
-        return None
-    row = match.iloc[0]
-    return (f"The effect map's stored runs of this cell (docs/RESULTS.md, \"When PS helps\"): "
-            f"{100 * row['diff']:+.2f} [{100 * row['ci_low']:+.2f}, {100 * row['ci_high']:+.2f}] over "
-            f"{int(row['n'])} seeds; Holm-adjusted over the map's {len(plan.cells())} cells, p = {row['holm_p']:.2g} "
-            f"({'significant' if row['holm_significant'] else 'not significant'} at 0.05 once all are counted).")
-
-
 # --- the glyphs pair ----------------------------------------------------------------------------------------------
 
 def glyphs_config(ps: bool, output_dir: Path | None = None, seed: int = 0, epochs: int = GLYPHS_EPOCHS):
@@ -169,20 +57,6 @@ def glyphs_config(ps: bool, output_dir: Path | None = None, seed: int = 0, epoch
     config = Plan().config("glyphs", "norm_softmax", ps, seed, epochs=epochs, eval_every=1)
     where = None if output_dir is None else str(Path(output_dir) / "glyphs" / folder_name(arm_of(ps)))
     return config.replace(output_dir=where)
-
-
-def stored_glyphs_rows(runs: Path = STORED_RUNS) -> list[dict] | None:
-    """`paired_rows` of the small table's stored glyphs Norm-SoftMax runs (every seed it has), or None."""
-    from .reproduce.plan import SMALL_SEEDS, Plan
-    from .train.records import RecordStore
-
-    if not runs.is_dir():
-        return None
-    read, plan = RecordStore(runs).read, Plan()
-    pairs = [tuple(read(plan.config("glyphs", "norm_softmax", ps, seed)) for ps in (False, True))
-             for seed in SMALL_SEEDS["glyphs"]]
-    pairs = [(b["metrics"], p["metrics"]) for b, p in pairs if b is not None and p is not None]
-    return paired_rows(pairs, "glyphs, stored") if pairs else None
 
 
 def train_pair(configs: dict, progress: bool, workers: int = DEMO_WORKERS) -> dict:
@@ -204,7 +78,7 @@ def write_figures(runs: dict, toy_runs: dict, output_dir: Path, seed: int = 0, u
     """The report's figures for the glyphs pair (decision regions and landscapes from the toy pair), and the
     embedding explorer of ``explorer_classes`` classes a split (default `EXPLORER_CLASSES`; 0: none)."""
     from .viz.explore import explorer
-    from .viz.report import write_report
+    from .viz.pair_figures import write_report
 
     print("\ndrawing the figures…", flush=True)
     written = write_report(runs, output_dir, boundary_runs=toy_runs, umap_points=umap_points, seed=seed)

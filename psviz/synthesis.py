@@ -23,6 +23,8 @@ from torch import Tensor, nn
 from .checks import check_float_tensor, check_labels_shape, check_number, raise_flagged
 
 __all__ = [
+    "RELEASED_ALPHA",
+    "RELEASED_MU",
     "SynthesisResult",
     "ProxySynthesis",
     "proxy_synthesis",
@@ -33,6 +35,10 @@ __all__ = [
     "mu_for_rho",
     "synthetic_per_class",
 ]
+
+# The released code's defaults (its CARS196 commands): λ ~ Beta(0.4, 0.4), and as many synthetic classes as the
+# batch has items. Every default α and μ in psviz is one of these.
+RELEASED_ALPHA, RELEASED_MU = 0.4, 1.0
 
 
 @dataclass(frozen=True)
@@ -197,7 +203,8 @@ def _check_synthetic_size(n_synthetic: int, mu: float, embeddings: Tensor, proxi
         f"{embeddings.device}: at most {most:,} synthetic rows fit (mu about {most / batch_size:.3g} for this batch)")
 
 
-def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: float = 0.4, mu: float = 1.0, *,
+def proxy_synthesis(embeddings: Tensor, proxies: Tensor, labels: Tensor, alpha: float = RELEASED_ALPHA,
+                    mu: float = RELEASED_MU, *,
                     lam: float | None = None, partner: Tensor | None = None,
                     generator: torch.Generator | None = None, normalize: bool = True,
                     check: bool = True) -> SynthesisResult:
@@ -307,7 +314,7 @@ def _mix(embeddings: Tensor, proxies: Tensor, labels: Tensor, mate: Tensor, lam:
 class ProxySynthesis(nn.Module):
     """Holds the Proxy Synthesis settings (alpha, mu) so a loss can own one; calling it runs `proxy_synthesis`."""
 
-    def __init__(self, alpha: float = 0.4, mu: float = 1.0):
+    def __init__(self, alpha: float = RELEASED_ALPHA, mu: float = RELEASED_MU):
         super().__init__()
         self.alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
         self.mu = check_number(mu, "mu", low=0.0)

@@ -15,9 +15,8 @@ from contextlib import contextmanager
 import pytest
 import torch
 
+from psviz.names import ARMS
 from psviz.train import fit, preset
-
-RUN_NAMES = {"baseline": False, "with PS": True}
 
 
 @contextmanager
@@ -34,7 +33,7 @@ def _one_thread():
 
 def _pair(name: str, **changes) -> dict:
     with _one_thread():
-        return {run: fit(preset(name, ps=ps, seed=0, **changes), progress=False) for run, ps in RUN_NAMES.items()}
+        return {run: fit(preset(name, ps=ps, seed=0, **changes), progress=False) for run, ps in ARMS}
 
 
 @pytest.fixture(scope="session")

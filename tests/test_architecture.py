@@ -2,6 +2,8 @@
 across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
 
 import ast
+import itertools
+import json
 import subprocess
 import sys
 from collections import defaultdict
@@ -24,12 +26,13 @@ MAY_IMPORT = {
     "evaluate": BASE,
     "integrations": BASE | {"synthesis", "losses"},
     "train": BASE | {"synthesis", "losses", "data", "models", "evaluate"},
-    "viz": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train"},
-    "widgets": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
-    "reproduce": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
-    "demo": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce"},
-    "playground": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz"},
-    "cli": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "viz", "reproduce", "demo",
+    "analysis": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train"},
+    "viz": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis"},
+    "widgets": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis", "viz"},
+    "reproduce": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis", "viz"},
+    "demo": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis", "viz", "reproduce"},
+    "playground": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis", "viz"},
+    "cli": BASE | {"synthesis", "losses", "data", "models", "evaluate", "train", "analysis", "viz", "reproduce", "demo",
                    "playground"},
     "__main__": {"cli"},
 }
@@ -45,20 +48,25 @@ def _unit(parts: tuple[str, ...]) -> str:
 
 
 def _imports(path: Path):
-    """(target module parts, imported name, line) for every import of a psviz module in ``path``."""
-    parts = _parts(path)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[: len(package) - node.level + 1]
-            target = (*base, *(node.module.split(".") if node.module else ()))
+    """(target module parts, imported name, line) for every import of a psviz module in ``path``, those inside
+    functions included."""
+    yield from _source_imports(path.read_text(), _parts(path)[:-1])
+
+
+def _source_imports(source: str, package: tuple[str, ...] = ()):
+    """(target module parts, imported name, line) for every import of a psviz module in ``source``, relative ones
+    read from ``package`` (the parts of the package the source is in)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == "psviz"):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = node.module.split(".") if node.module else []
+            target = (*base, *(module if node.level else module[1:]))
             for alias in node.names:
                 yield target, alias.name, node.lineno
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for name in names:
-                if name.split(".")[0] == "psviz":
-                    yield tuple(name.split(".")[1:]), "", node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "psviz":
+                    yield tuple(alias.name.split(".")[1:]), "", node.lineno
 
 
 def _resolved(target: tuple[str, ...], name: str) -> tuple[str, ...]:
@@ -79,6 +87,110 @@ def test_each_part_imports_only_the_layers_below_it():
             if other and other != unit and other not in MAY_IMPORT[unit]:
                 wrong.append(f"{path.relative_to(ROOT)}:{line} ({unit}) imports {other}")
     assert not wrong, "\n".join(wrong)
+
+
+# reproduce's modules that draw figures and compute nothing: the only ones of reproduce that may import viz
+DRAWING = {("reproduce", "figures")}
+
+
+def test_the_reproduction_takes_no_numbers_from_the_pictures():
+    """Statistics live in `analysis`: a reproduce module that computes (plans, stats, reports) imports nothing from
+    viz; only the modules in `DRAWING` hand numbers to figures."""
+    wrong = [f"{path.relative_to(ROOT)}:{line} imports {'.'.join(module)}"
+             for path in MODULES if _unit(_parts(path)) == "reproduce" and _parts(path) not in DRAWING
+             for target, name, line in _imports(path)
+             if (module := _resolved(target, name)) and _unit(module) == "viz"]
+    wrong = sorted(set(wrong))
+    assert not wrong, "\n".join(wrong)
+
+
+DEMO_USERS = {"psviz/cli.py"}  # the command that runs the demo; nothing else uses the app as a library
+
+
+def _notebook_code(path: Path) -> str:
+    """The code cells of a notebook as one source, IPython's magics and shell lines left out."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    lines = [line for cell in cells for line in "".join(cell["source"]).splitlines()
+             if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+def test_nothing_uses_the_demo_as_a_library():
+    """`psviz.demo` is the app: its numbers and text come from `analysis` (and its stored settings from
+    `reproduce.stored`), so psviz, the notebooks and the tests import those, never the demo."""
+    sources = {**{path: path.read_text() for path in MODULES}, **{path: path.read_text() for path in
+               sorted((ROOT / "tests").glob("*.py"))}, **{path: _notebook_code(path) for path in
+               sorted((ROOT / "notebooks").glob("*.ipynb"))}}
+    wrong = []
+    for path, source in sources.items():
+        package = _parts(path)[:-1] if path.is_relative_to(PACKAGE) else ()
+        if str(path.relative_to(ROOT)) not in DEMO_USERS and any(
+                _resolved(target, name) == ("demo",) for target, name, _ in _source_imports(source, package)):
+            wrong.append(str(path.relative_to(ROOT)))
+    assert not wrong, f"import psviz.demo: {wrong}"
+
+
+def _node(parts: tuple[str, ...]) -> str:
+    """A module's name in the import graph: psviz.a.b for a/b.py, and a package by its own name (a/__init__.py is
+    psviz.a)."""
+    return ".".join(("psviz", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
+def import_graph() -> dict[str, dict[str, int]]:
+    """Module -> {module it imports: line}, from every import in psviz (those inside functions included).
+
+    ``from pkg import x`` is an edge to pkg.x where x is a submodule, else to pkg itself (its ``__init__``). So a
+    package's ``__init__`` re-exporting its submodules is no cycle by itself: it becomes one only where a submodule
+    imports a name back from its package's ``__init__`` (``from . import name``), which works only by import order.
+    The parent packages Python runs before a submodule are not edges.
+    """
+    graph = {}
+    for path in MODULES:
+        edges = graph.setdefault(_node(_parts(path)), {})
+        for target, name, line in _imports(path):
+            edges.setdefault(_node((*_resolved(target, name), "__init__")), line)
+    return graph
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """The strongly connected parts of ``graph`` with more than one module, or one that imports itself (Tarjan)."""
+    index, low, stack, found, counter = {}, {}, [], [], itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        for other in graph.get(node, {}):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = stack[stack.index(node):]
+            del stack[stack.index(node):]
+            if len(part) > 1 or node in graph.get(node, {}):
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    """No cycle in psviz's module-level import graph (`import_graph`), inside one part (two modules of reproduce) or
+    across parts: a lazy import inside a function that dodges a cycle counts as the cycle it dodges."""
+    graph = import_graph()
+    assert "psviz.reproduce.plan" in graph["psviz.reproduce"] and "psviz.analysis.grid" in graph["psviz.analysis"]
+    cycles = [" <-> ".join(part) + ": " + ", ".join(f"{a} imports {b} (line {graph[a][b]})" for a in part
+                                                    for b in part if b in graph[a])
+              for part in _cycles(graph)]
+    assert not cycles, "\n".join(cycles)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"a": 1}, "b": {}}) == [["a"]] and _cycles({"a": {"b": 1}, "b": {}}) == []
 
 
 def test_no_private_name_crosses_a_subpackage():

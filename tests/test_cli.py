@@ -53,7 +53,7 @@ def test_module_entry_point_runs():
 
 
 def test_demo_comparison_table_and_summary_line():
-    from psviz.demo import comparison_rows, format_table, summary_line
+    from psviz.analysis import comparison_rows, format_table, summary_line
 
     base = {"recall@1": 0.50, "recall@2": 0.6, "recall@4": 0.7, "recall@8": 0.8, "r_precision": 0.3, "map@r": 0.20}
     better = {**base, "recall@1": 0.53, "map@r": 0.21}
@@ -94,7 +94,7 @@ def test_demo_end_to_end_writes_its_tables_figures_and_page(demo_output):
 
 def test_the_demo_verdict_is_the_stored_effect_map_cell():
     """The toy verdict trains the effect map's own cell: its configs are the ones whose records are stored."""
-    from psviz.demo import STORED_RUNS, toy_cell
+    from psviz.reproduce.stored import STORED_RUNS, toy_cell
     from psviz.train import preset
     from psviz.train.records import RecordStore
 

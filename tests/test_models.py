@@ -152,7 +152,7 @@ def test_googlenet_input_renormalisation_matches_torchvision():
     """psviz's own copy of GoogLeNet's input transform (the pretrained weights' normalisation) equals torchvision's."""
     import torchvision
 
-    from psviz.models.backbones import inception_input
+    from psviz.models.weights import inception_input
 
     reference = torchvision.models.googlenet(weights=None, init_weights=False, aux_logits=False, transform_input=True)
     x = torch.randn(2, 3, 8, 8, dtype=torch.float64)

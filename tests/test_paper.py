@@ -107,3 +107,14 @@ def test_released_cars196_runs():
     table = paper.table6("cars196").set_index("loss")
     for loss in ("norm_softmax", "proxy_nca"):
         assert abs(cell.loc[(loss, "recall@1"), "baseline"] - table.loc[loss, "baseline"]) < 1.0
+
+
+def test_the_reproduction_trains_table_6s_losses_not_every_registered_one(monkeypatch):
+    """A ninth loss in psviz's registry would have no Table 6 row: `psviz reproduce` keeps to the paper's eight."""
+    from psviz import losses
+    from psviz.reproduce import Plan
+
+    assert paper.TABLE6_LOSSES == tuple(paper.TABLE6) and len(paper.TABLE6_LOSSES) == 8
+    assert set(paper.TABLE6_LOSSES) <= set(losses.available())
+    monkeypatch.setattr(losses, "available", lambda: [*paper.TABLE6_LOSSES, "a_ninth_loss"])
+    assert Plan().losses == paper.TABLE6_LOSSES

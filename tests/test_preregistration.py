@@ -12,7 +12,7 @@ import yaml
 from psviz.reproduce.effect_map import EffectMapPlan
 from psviz.reproduce.effect_results import FAMILYWISE, PRIMARY, SECONDARY
 from psviz.reproduce.pretrained import PretrainedPlan
-from psviz.reproduce.stats import CONFIDENCE
+from psviz.analysis.stats import CONFIDENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PREREGISTRATION.md"

@@ -14,7 +14,7 @@ from psviz import losses, paper
 from psviz.cli import main
 from psviz.reproduce import NotReady, Plan, check_ready, run_benchmark
 from psviz.reproduce import markdown as md
-from psviz.reproduce.stats import compare, in_percent, paired_difference, runs_frame
+from psviz.analysis.stats import compare, in_percent, paired_difference, runs_frame
 from psviz.train.records import RecordStore, run_key
 
 from markdown_tables import parse_difference, parse_mean_std, read_tables

@@ -1,9 +1,9 @@
-"""Multiplicity and small-sample helpers of psviz.reproduce.stats, checked against hand-worked values."""
+"""Multiplicity and small-sample helpers of psviz.analysis.stats, checked against hand-worked values."""
 
 import numpy as np
 import pytest
 
-from psviz.reproduce.stats import holm, sign_flip_p
+from psviz.analysis.stats import holm, sign_flip_p
 
 
 def test_holm_by_hand():

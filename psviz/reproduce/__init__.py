@@ -4,7 +4,8 @@ from .effect_map import EffectMapPlan
 from .effect_report import summary_paragraph
 from .effect_results import effect_table, teaching_level
 from .full import NotReady, check_ready, run_benchmark
-from .plan import Job, Plan
+from .jobs import Job
+from .plan import Plan
 from .report import collect, write_report
 from .runner import run_jobs
 from .pretrained import PretrainedPlan

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..paper import PAPER_RHO
-from ..synthesis import mu_for_rho, n_synthetic_for
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU, mu_for_rho, n_synthetic_for
 from ..train import TrainConfig, preset
-from .plan import Job, glyphs_budget
+from .jobs import Job, glyphs_budget
 from .regime import smooth
 
-ALPHA = 0.4
 RHO_LEVELS = (0.25, 1.3, 4, 16)
 MAX_MU = 16  # cells asking for more than 16 B synthetic classes a batch are left out as too costly
 LOSSES = ("norm_softmax", "cosface", "proxy_anchor")
@@ -150,7 +149,7 @@ class EffectMapPlan:
     """Study A's runs. ``tiny()`` is the same pipeline at a test-sized budget."""
 
     levels: tuple = LEVELS
-    alpha: float = ALPHA
+    alpha: float = RELEASED_ALPHA
     lengths: dict = field(default_factory=dict)  # level name -> long epochs, when fixed by hand (tests)
 
     @classmethod
@@ -160,7 +159,7 @@ class EffectMapPlan:
                                         pilot_eval_every=1) for c in (4, 8)))
 
     def config(self, level: Level, loss: str, ps: bool, seed: int, epochs: int, eval_every: int | None = None,
-               mu: float = 1.0) -> TrainConfig:
+               mu: float = RELEASED_MU) -> TrainConfig:
         values = budget(level, epochs, eval_every)
         return preset(values.pop("preset"), loss=loss, ps=ps, alpha=self.alpha, mu=mu, seed=seed, **values)
 
@@ -213,6 +212,6 @@ class EffectMapPlan:
                 "tolerance": TOLERANCE, "datasets": datasets, "teaching_rule": dict(TEACHING_RULE)}
 
 
-__all__ = ["ALPHA", "CORE_LOSS", "Cell", "EffectMapPlan", "LEVELS", "LONG", "LOSSES", "Level", "MAX_MU",
+__all__ = ["CORE_LOSS", "Cell", "EffectMapPlan", "LEVELS", "LONG", "LOSSES", "Level", "MAX_MU",
            "PAPER_RHO", "RHO_LEVELS", "SHORT", "TEACHING_RULE", "budget", "level_cells", "long_epochs", "mu_for",
            "short_epochs", "smoothed_mean", "unseen_curves"]

@@ -11,6 +11,7 @@ import pandas as pd
 from . import markdown as md
 from .effect_map import EffectMapPlan, short_epochs
 from .effect_results import PRIMARY, SECONDARY, effect_table, teaching_level
+from .figures import write_effect_figures
 
 PLAN_DOC = "docs/PREREGISTRATION.md"
 
@@ -114,8 +115,6 @@ def _teaching(plan: EffectMapPlan, read, lengths: dict) -> list[str]:
 
 def effect_section(plan: EffectMapPlan, read, *, doc: Path, images: Path, command: str) -> tuple[list[str], dict]:
     """The section's Markdown lines and the figures it wrote ({name: path})."""
-    from ..viz.effect_map import effect_forest, effect_heatmaps
-
     lengths = plan.long_lengths(read)
     out = ["## When PS helps: a pre-registered effect map", "",
            f"The plan, its factors, test and rules were committed in `{PLAN_DOC}` before any of these runs. Written by "
@@ -127,10 +126,7 @@ def effect_section(plan: EffectMapPlan, read, *, doc: Path, images: Path, comman
     if table.empty:
         return out + ["No cell has both arms stored yet.", ""], {}
     secondary = effect_table(plan, read, lengths, SECONDARY)
-    images.mkdir(parents=True, exist_ok=True)
-    figures = {"effect_forest": images / "effect_map_forest.png", "effect_heatmap": images / "effect_map_heatmap.png"}
-    effect_forest(table).savefig(figures["effect_forest"], dpi=110)
-    effect_heatmaps(table).savefig(figures["effect_heatmap"], dpi=110)
+    figures = write_effect_figures(table, images)
     missing = sum(len(c.level.seeds) for c in plan.cells() if c.level.name in lengths) - int(table["n"].sum())
     out += ["### What the map shows", "", summary_paragraph(table, secondary), "", _trends(table), "",
             f"Cells: {len(table)} of {len(plan.cells())} planned have runs; {missing} planned pairs are still missing.",

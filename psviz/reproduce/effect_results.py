@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..analysis.stats import CONFIDENCE, holm, paired_row
 from .effect_map import CORE_LOSS, TEACHING_RULE, Cell, EffectMapPlan, Level
-from .stats import CONFIDENCE, holm, paired_difference, sign_flip_p
 
 FAMILYWISE = 1 - CONFIDENCE  # Holm's familywise error rate
 PRIMARY, SECONDARY = "map@r", "recall@1"
@@ -23,14 +23,6 @@ def _paired_values(plan: EffectMapPlan, cell: Cell, long: int, read, metric: str
             base.append(records[0]["metrics"][metric])
             ps.append(records[1]["metrics"][metric])
     return seeds, base, ps
-
-
-def paired_row(baseline: list, with_ps: list) -> dict:
-    """Both arms' means, the paired difference (`paired_difference`) and the exact sign-flip p of values paired by
-    seed (NaN where nothing is paired)."""
-    return {"baseline_mean": float(np.mean(baseline)) if baseline else np.nan,
-            "ps_mean": float(np.mean(with_ps)) if with_ps else np.nan, **paired_difference(baseline, with_ps),
-            "sign_flip_p": sign_flip_p(np.subtract(with_ps, baseline)) if baseline else np.nan}
 
 
 def cell_row(plan: EffectMapPlan, cell: Cell, long: int, read, metric: str = PRIMARY) -> dict:
@@ -94,5 +86,5 @@ def teaching_level(plan: EffectMapPlan, read, lengths: dict[str, int], rule: dic
     return by_name[table.loc[closest, "level"]], table, "closest to target"
 
 
-__all__ = ["FAMILYWISE", "PRIMARY", "SECONDARY", "baseline_spread", "cell_row", "effect_table", "paired_row",
+__all__ = ["FAMILYWISE", "PRIMARY", "SECONDARY", "baseline_spread", "cell_row", "effect_table",
            "teaching_level", "with_holm"]

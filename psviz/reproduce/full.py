@@ -9,12 +9,13 @@ import pandas as pd
 import torch
 
 from .. import data, paper
+from ..analysis.stats import compare, in_percent, runs_frame
 from ..models import build_backbone
 from ..models.backbones import BN_INCEPTION_URL
+from ..names import ARMS, folder_name
 from ..train import TrainConfig, fit, preset
 from ..train.records import RecordStore, run_record
 from . import markdown as md
-from .stats import compare, in_percent, runs_frame
 
 RECIPES = {"bn_inception": "paper-bn-inception", "resnet50": "paper-resnet50",
            "efficientnet_lite0": "paper-efficientnet-lite0"}
@@ -144,13 +145,12 @@ def run_benchmark(benchmark: str, root: str | Path, losses: list[str], *, seeds=
     records = []
     for loss in losses:
         for seed in seeds:
-            for ps in (False, True):
-                run_dir = folder / "checkpoints" / f"{loss}-{'ps' if ps else 'baseline'}-seed{seed}"
+            for arm, ps in ARMS:
+                run_dir = folder / "checkpoints" / f"{loss}-{folder_name(arm)}-seed{seed}"
                 config = benchmark_config(benchmark, root, loss, ps, seed, model=model, run_dir=run_dir, **changes)
                 record = store.read(config)
                 if record is None:
-                    print(f"[{benchmark}] {loss} {'with PS' if ps else 'baseline'} seed {seed} -> {run_dir}",
-                          flush=True)
+                    print(f"[{benchmark}] {loss} {arm} seed {seed} -> {run_dir}", flush=True)
                     result = fit(config, resume=True, progress=progress)
                     if result.interrupted:
                         raise KeyboardInterrupt

@@ -1,6 +1,6 @@
 """Markdown for the reports: cells formatted from numbers, rows of the statistics tables, pipe tables.
 
-The formatters write numbers as they are given: callers pass percent (see `psviz.reproduce.stats.in_percent`).
+The formatters write numbers as they are given: callers pass percent (see `psviz.analysis.stats.in_percent`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.stats import significant as is_significant
 from ..names import BASELINE, WITH_PS, column
-from .stats import significant as is_significant
 
 
 def relative_link(path: str | Path, doc: str | Path) -> str:
@@ -48,7 +48,7 @@ def arm_cells(row, baseline_header: str = BASELINE, ps_header: str = "PS", delta
 
 
 def curve_table(summary: pd.DataFrame) -> str:
-    """`psviz.reproduce.stats.curve_summary` (in percent) as a table: one row per evaluated epoch."""
+    """`psviz.analysis.stats.curve_summary` (in percent) as a table: one row per evaluated epoch."""
     return to_markdown(pd.DataFrame([{"epoch": int(r["epoch"]), **arm_cells(r)} for _, r in summary.iterrows()]))
 
 

@@ -10,42 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import losses
-from ..names import BASELINE
+from ..paper import TABLE6_LOSSES
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train import TrainConfig, preset
-
-ALPHA, MU = 0.4, 1.0  # the paper's defaults, used for every loss
-
-
-def _default_regime():
-    from .regime import RegimePlan  # regime builds on this module's budgets and jobs
-
-    return RegimePlan()
-
-
-def _default_effect_map():
-    from .effect_map import EffectMapPlan  # the effect map builds on this module's budgets and jobs
-
-    return EffectMapPlan()
-
-
-def _default_pretrained():
-    from .pretrained import PretrainedPlan  # the pretrained plan builds on this module's jobs
-
-    return PretrainedPlan()
-
+from .effect_map import EffectMapPlan
+from .jobs import Job, glyphs_budget
+from .pretrained import PretrainedPlan
+from .regime import RegimePlan
 
 # parts whose runs are chosen from an earlier part's stored baseline runs
 STAGED_PARTS = ("regime", "effect-map", "pretrained")
 ABLATION_ALPHAS = (0.1, 0.4, 1.0, 2.0)
 ABLATION_MUS = (0.25, 0.5, 1.0, 2.0)
-
-
-def glyphs_budget(epochs: int) -> dict:
-    """Glyphs (1,418 seen classes): an MLP on the 32 × 32 images, no augmentation. An MLP has no built-in
-    translation invariance, so it can overfit the seen classes; its epoch costs 4 s on one core against the small
-    CNN's 20 s, which is what lets the table, the long runs and the ablation fit in the time budget."""
-    return dict(preset="glyphs", model="mlp", model_options={"hidden": [1024, 1024]}, augment=False,
-                epochs=epochs, eval_every=epochs)
 
 
 # dataset -> budget: a preset plus changes. Each run evaluates once, at its end.
@@ -60,28 +36,13 @@ CURVE_EPOCHS = 120
 CURVE_EVAL_EVERY = 4
 
 
-@dataclass(frozen=True)
-class Job:
-    """One run to do: which part of the reproduction it belongs to, and its config."""
-
-    part: str  # "small", "curves", "ablation", "sweep", "regime", "effect-pilot", "effect-map", "pretrained-pilot", ...
-    config: TrainConfig
-    measures: bool = False  # also store `psviz.train.mechanism_measures` of the trained run
-
-    @property
-    def label(self) -> str:
-        c = self.config
-        arm = f"PS α={c.alpha:g} μ={c.mu:g}" if c.ps else BASELINE
-        return f"{self.part}: {c.dataset} {c.loss} {arm} seed {c.seed} ({c.epochs} ep)"
-
-
 @dataclass
 class Plan:
     """The whole small-data reproduction. ``tiny()`` is the same pipeline at a test-sized budget."""
 
     budgets: dict = field(default_factory=lambda: dict(SMALL_BUDGETS))
     seeds: dict = field(default_factory=lambda: dict(SMALL_SEEDS))
-    losses: tuple = field(default_factory=lambda: tuple(losses.available()))
+    losses: tuple = TABLE6_LOSSES
     curve_dataset: str = "glyphs"
     curve_loss: str = "norm_softmax"
     curve_epochs: int = CURVE_EPOCHS
@@ -90,17 +51,13 @@ class Plan:
     ablation_loss: str = "norm_softmax"
     ablation_alphas: tuple = ABLATION_ALPHAS
     ablation_mus: tuple = ABLATION_MUS
-    regime: object = field(default_factory=lambda: _default_regime())  # a psviz.reproduce.regime.RegimePlan
-    effect_map: object = field(default_factory=lambda: _default_effect_map())  # an effect_map.EffectMapPlan
-    pretrained: object = field(default_factory=lambda: _default_pretrained())  # a pretrained.PretrainedPlan
+    regime: RegimePlan = field(default_factory=RegimePlan)
+    effect_map: EffectMapPlan = field(default_factory=EffectMapPlan)
+    pretrained: PretrainedPlan = field(default_factory=PretrainedPlan)
 
     @classmethod
     def tiny(cls, dataset: str = "digits", seeds=(0,), **changes) -> "Plan":
         """One seed, one epoch, one dataset, a 2 × 2 ablation: the pipeline end to end in seconds (for tests)."""
-        from .effect_map import EffectMapPlan
-        from .pretrained import PretrainedPlan
-        from .regime import RegimePlan
-
         budget = dict(SMALL_BUDGETS[dataset], epochs=1, eval_every=1)
         plan = cls(budgets={dataset: budget}, seeds={dataset: tuple(seeds)}, curve_dataset=dataset, curve_epochs=2,
                    curve_eval_every=1,
@@ -120,8 +77,8 @@ class Plan:
             if getattr(self, name) not in self.budgets:
                 raise ValueError(f"{name}={getattr(self, name)!r} has no budget; budgets are for {list(self.budgets)}")
 
-    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = ALPHA, mu: float = MU,
-               epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
+    def config(self, dataset: str, loss: str, ps: bool, seed: int, *, alpha: float = RELEASED_ALPHA,
+               mu: float = RELEASED_MU, epochs: int | None = None, eval_every: int | None = None) -> TrainConfig:
         """The run's config: the dataset's budget, identical for both arms apart from ``ps`` (and α, μ)."""
         budget = dict(self.budgets[dataset])
         name = budget.pop("preset")
@@ -161,6 +118,5 @@ class Plan:
         return [job for part in parts for job in make[part]()]
 
 
-__all__ = ["ABLATION_ALPHAS", "ABLATION_MUS", "ALPHA", "CURVE_EPOCHS", "CURVE_EVAL_EVERY", "Job", "MU", "Plan",
-           "SMALL_BUDGETS",
-           "SMALL_SEEDS", "STAGED_PARTS", "glyphs_budget"]
+__all__ = ["ABLATION_ALPHAS", "ABLATION_MUS", "CURVE_EPOCHS", "CURVE_EVAL_EVERY", "Plan", "SMALL_BUDGETS", "SMALL_SEEDS",
+           "STAGED_PARTS"]

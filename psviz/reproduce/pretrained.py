@@ -14,7 +14,7 @@ import numpy as np
 
 from ..train import TrainConfig, preset
 from .effect_map import long_epochs, smoothed_mean
-from .plan import Job
+from .jobs import Job
 
 IMAGENET, SCRATCH = "imagenet", "scratch"
 PILOT_LRS = (1e-4, 3e-4, 1e-3)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..analysis.stats import paired_row
 from . import markdown as md
-from .effect_results import PRIMARY, SECONDARY, paired_row, with_holm
+from .effect_results import PRIMARY, SECONDARY, with_holm
 from .pretrained import IMAGENET, PretrainedPlan
 from ..paper import table6
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..analysis import aligned_curves
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train import TrainConfig, preset
-from ..viz.gap import aligned_curves
-from .plan import ALPHA, MU, Job, glyphs_budget
+from .jobs import Job, glyphs_budget
 
 # Thresholds are fractions of MAP@R, as the records hold it; reports give them in points (0.005 is 0.5 points).
 MIN_DROP = 0.005  # unseen MAP@R lost from the peak to the end
@@ -218,7 +219,8 @@ class RegimePlan:
 
     def config(self, candidate: Candidate, ps: bool, seed: int) -> TrainConfig:
         budget = dict(candidate.budget)
-        return preset(budget.pop("preset"), loss=self.loss, ps=ps, alpha=ALPHA, mu=MU, seed=seed, **budget)
+        return preset(budget.pop("preset"), loss=self.loss, ps=ps, alpha=RELEASED_ALPHA, mu=RELEASED_MU, seed=seed,
+                      **budget)
 
     def sweep_jobs(self) -> list[Job]:
         """Every candidate's baseline, for each sweep seed (with the mechanism measures at the end)."""

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame,
+                              sign_flip_p, spread)
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
 from . import regime
 from .regime import MAX_SEED_STD, MIN_DROP, MIN_GAP_GROWTH, WINDOW, Candidate, RegimePlan, Verdict, choose, select
-from .stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame, sign_flip_p,
-                    spread)
 
 # Smoothing windows the chosen regime is judged at besides `WINDOW`, to show how much the choice rests on it.
 OTHER_WINDOWS = tuple(w for w in (2, 3, 4, 5) if w != WINDOW)
@@ -170,24 +171,6 @@ def collect_regime(plan: RegimePlan, read) -> RegimeResults:
     return results
 
 
-# ---- figures ---------------------------------------------------------------------------------------------------------
-
-def write_regime_figures(results: RegimeResults, images: str | Path) -> dict[str, Path]:
-    """docs/images/regime_<dataset>_gap.png for each chosen regime with both arms stored."""
-    from ..viz import generalisation_gap, save_figure
-
-    written = {}
-    for dataset, arms in results.chosen.items():
-        if not arms.records[BASELINE] or not arms.records[WITH_PS]:
-            continue
-        runs = {arm: [r["history"] for r in records] for arm, records in arms.records.items()}
-        fig = generalisation_gap(runs, backend="matplotlib",
-                                 title=f"{DATASET_TITLES.get(dataset, dataset)}, regime '{arms.candidate.name}': "
-                                       f"held-out seen vs unseen MAP@R")
-        written[dataset] = save_figure(fig, Path(images) / f"regime_{dataset}_gap.png")
-    return written
-
-
 # ---- Markdown --------------------------------------------------------------------------------------------------------
 
 def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None, why: str) -> str:
@@ -213,7 +196,7 @@ def _metric_name(metric: str) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame) -> str:
-    """The regime's comparison (`psviz.reproduce.stats.compare`, fractions) as a table in percent."""
+    """The regime's comparison (`psviz.analysis.stats.compare`, fractions) as a table in percent."""
     rows = [{"metric": _metric_name(r["metric"]), "seeds": int(r["n"]),
              **md.arm_cells(r, BASELINE, WITH_PS, "Δ PS − baseline [95% CI]")}
             for _, r in in_percent(comparison).iterrows()]
@@ -309,7 +292,7 @@ def _config_line(plan: RegimePlan, candidate: Candidate) -> str:
 
 def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure: Path | None) -> list[str]:
     n = len(arms.records[WITH_PS])
-    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = 0.4, μ = 1.", ""]
+    out = [f"Setting: {_config_line(plan, arms.candidate)}; PS with α = {RELEASED_ALPHA:g}, μ = {RELEASED_MU:g}.", ""]
     if arms.missing:
         out += [f"**INCOMPLETE: {arms.missing} of {2 * len(plan.regime_seeds[dataset])} runs are not stored yet.**", ""]
     if len(arms.comparison):
@@ -455,4 +438,4 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
 
 __all__ = ["Arms", "OTHER_WINDOWS", "RegimeResults", "collect_regime", "comparison_table", "gap_change", "gap_summary",
            "measures_frame", "measures_table", "regime_interval_count", "regime_markdown", "seed_differences",
-           "sweep_verdicts", "write_regime_figures"]
+           "sweep_verdicts"]

@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 from ..names import BASELINE, DATASET_TITLES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.records import RecordStore, run_key
 from . import markdown as md
 from .effect_report import effect_section
+from .figures import write_figures
 from .pretrained_report import pretrained_section
-from .plan import ALPHA, MU, Plan
-from .regime_report import (RegimeResults, collect_regime, regime_interval_count, regime_markdown,
-                            write_regime_figures)
+from .plan import Plan
+from .regime_report import RegimeResults, collect_regime, regime_interval_count, regime_markdown
 from .runner import unique
-from .stats import ablation_cells, compare, curve_summary, curves_frame, in_percent, runs_frame, spread
 
 
 @dataclass
@@ -80,27 +81,6 @@ def write_csvs(results: SmallResults, folder: str | Path) -> list[Path]:
         path = folder / f"{name}.csv"
         in_percent(frame).to_csv(path, index=False, float_format="%.4f")
         written.append(path)
-    return written
-
-
-def write_figures(results: SmallResults, plan: Plan, images: str | Path) -> dict[str, Path]:
-    """The training-length, ablation and regime figures (each drawn from fractions, with axes in percent)."""
-    from ..viz import ablation_heatmap, length_curves, save_figure
-
-    images = Path(images)
-    written = {}
-    if len(results.curve_summary):
-        short = plan.budgets[plan.curve_dataset]["epochs"]
-        fig = length_curves(results.curve_summary, short_epoch=short,
-                            title=f"{plan.curve_loss} on {plan.curve_dataset}: unseen MAP@R per epoch "
-                                  f"(mean ± 1 sample std over {results.curves['seed'].nunique()} seeds)")
-        written["curves"] = save_figure(fig, images / "reproduce_training_length.png")
-    if len(results.ablation_runs):
-        fig = ablation_heatmap(results.ablation_runs, "map@r", alphas=plan.ablation_alphas, mus=plan.ablation_mus,
-                               backend="matplotlib")
-        written["ablation"] = save_figure(fig, images / "reproduce_ablation.png")
-    if results.regime is not None:
-        written["regime"] = write_regime_figures(results.regime, images)
     return written
 
 
@@ -218,7 +198,7 @@ def _ablation_text(results: SmallResults) -> str:
         return ""
     cells = in_percent(results.ablation)
     best, worst = cells.loc[cells["mean"].idxmax()], cells.loc[cells["mean"].idxmin()]
-    default = cells[(cells["alpha"] == ALPHA) & (cells["mu"] == MU)]
+    default = cells[(cells["alpha"] == RELEASED_ALPHA) & (cells["mu"] == RELEASED_MU)]
     above, below = cells["diff"] > 0, cells["diff"] < 0
     lines = [f"- Best cell α = {best['alpha']:g}, μ = {best['mu']:g}: {best['mean']:.2f} "
              f"({md.paired_cell(best)} vs baseline); "
@@ -227,7 +207,7 @@ def _ablation_text(results: SmallResults) -> str:
              f"({int((cells['significant'] & above).sum())} significantly), "
              f"{int(below.sum())} below ({int((cells['significant'] & below).sum())} significantly)."]
     if len(default):
-        lines.append(f"- The paper's default (α = {ALPHA:g}, μ = {MU:g}): {md.paired_cell(default.iloc[0])}.")
+        lines.append(f"- The paper's default (α = {RELEASED_ALPHA:g}, μ = {RELEASED_MU:g}): {md.paired_cell(default.iloc[0])}.")
     return "\n".join(lines)
 
 
@@ -265,8 +245,8 @@ def _method(results: SmallResults, plan: Plan, command: str, doc: Path, csv_fold
             f"summed: {_duration(total)} for the table and the ablation (long runs: "
             f"{_duration(results.curve_seconds)}), run in parallel worker processes of one "
             f"torch thread each.",
-            f"- Loss settings: every loss with its psviz defaults; PS with α = {ALPHA:g}, μ = {MU:g} for every loss. "
-            f"Baseline and PS share "
+            f"- Loss settings: every loss with its psviz defaults; PS with α = {RELEASED_ALPHA:g}, "
+            f"μ = {RELEASED_MU:g} for every loss. Baseline and PS share "
             f"every other setting (same config apart from `ps`); nothing was tuned for either arm.",
             "- Evaluation: the unseen classes (half the classes of each dataset, never trained on), each item a "
             "query against all the others; Recall@1, R-Precision and MAP@R in percent, at the end of training.",
@@ -395,4 +375,4 @@ def write_report(plan: Plan, *, results_dir: str | Path = "results/small", doc: 
 
 
 __all__ = ["SmallResults", "collect", "comparison_markdown", "paired_interval_count", "render", "write_csvs",
-           "write_figures", "write_report"]
+           "write_report"]

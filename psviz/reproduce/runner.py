@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from ..train import TrainConfig, fit, mechanism_measures
 from ..train.records import RecordStore, run_key, run_record
 from ..train.signals import leave_terminal_group, sigint_held
-from .plan import Job
+from .jobs import Job
 
 
 def _init_worker(threads: int) -> None:

@@ -16,7 +16,7 @@ import yaml
 
 from .. import data, losses, models
 from ..files import atomic_write_text
-from ..synthesis import n_synthetic_for
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU, n_synthetic_for
 
 
 # how image files are served: "none" decodes each file when it is read; "decoded" serves them from a decoded cache
@@ -56,8 +56,8 @@ class TrainConfig:
     loss: str = "norm_softmax"
     loss_options: dict = field(default_factory=dict)
     ps: bool = True
-    alpha: float = 0.4
-    mu: float = 1.0
+    alpha: float = RELEASED_ALPHA
+    mu: float = RELEASED_MU
     # optimisation
     optimizer: str = "adam"
     lr: float = 1e-3

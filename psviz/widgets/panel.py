@@ -11,7 +11,7 @@ from .. import losses
 from ..checks import check_number
 from ..names import ARMS, WITH_PS
 from ..paper import CUB_RHO
-from ..synthesis import n_synthetic_for, synthetic_per_class
+from ..synthesis import RELEASED_ALPHA, n_synthetic_for, synthetic_per_class
 from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
 from ..train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
 from ..viz.boundaries import decision_boundaries
@@ -98,7 +98,7 @@ class ProxySynthesisPanel:
     Everything is reachable from Python (``panel.alpha.value = 1.0; panel.train()``) for scripts and tests.
     """
 
-    def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = 0.4, mu: float | None = None,
+    def __init__(self, dataset: str = "toy", *, loss: str = "norm_softmax", alpha: float = RELEASED_ALPHA, mu: float | None = None,
                  seed: int = 0, epochs: int | None = None, embedding_dim: int | None = None,
                  seen_classes: int = TOY_SEEN_CLASSES, cache: RunCache | None = None, umap: bool = True):
         alpha, mu = check_panel_settings(dataset, loss, alpha, mu, seen_classes)

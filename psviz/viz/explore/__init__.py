@@ -4,7 +4,7 @@ JupyterLab (anywidget) and as one offline HTML file."""
 
 from __future__ import annotations
 
-from .build import explorer_data
+from .from_runs import explorer_data
 from .maps import PROJECTIONS
 from .payload import LAYERS, ExplorerData
 from .widget import Explorer

@@ -15,7 +15,7 @@ from ..train import FitResult, export_embeddings, plain_splits, synthetic_batch,
 from .boundaries import boundary_view, decision_boundaries
 from .curves import recall_at_k, training_curves
 from .density import synthetic_density
-from .files import save_figure
+from .figure_files import save_figure
 from .gallery import retrieval_gallery
 from .gap import generalisation_gap
 from .landscape import confidence_landscape

@@ -8,14 +8,14 @@ import plotly.graph_objects as go
 import torch
 
 from ..checks import check_int
-from ..synthesis import SynthesisResult, sample_lambda
+from ..synthesis import RELEASED_ALPHA, SynthesisResult, sample_lambda
 from ..viz.beta import beta_density
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox
 from ._figures import FigureSlot, figure_widget
 
 
-class LambdaExplorer:
+class LambdaSlider:
     """One PS batch with a λ slider: the synthetic embeddings and proxies slide along their mixing paths.
 
     The batch's pairs stay fixed; only λ changes (`SynthesisResult.with_lambda`), so nothing is retrained.
@@ -39,10 +39,10 @@ class LambdaExplorer:
         display(self.widget)
 
 
-class BetaExplorer:
+class BetaSlider:
     """An α slider over the density of λ ~ Beta(α, α), with a histogram of λ drawn by `psviz.sample_lambda`."""
 
-    def __init__(self, alpha: float = 0.4, *, samples: int = 2000, seed: int = 0):
+    def __init__(self, alpha: float = RELEASED_ALPHA, *, samples: int = 2000, seed: int = 0):
         self.samples = check_int(samples, "samples")
         self.seed = int(seed)
         self.alpha = widgets.FloatSlider(value=alpha, min=0.05, max=4.0, step=0.05, description="α",
@@ -76,4 +76,4 @@ class BetaExplorer:
         display(self.widget)
 
 
-__all__ = ["BetaExplorer", "LambdaExplorer"]
+__all__ = ["BetaSlider", "LambdaSlider"]

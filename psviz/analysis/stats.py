@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ..names import ARMS, BASELINE, TABLE_METRICS, WITH_PS, column
-from ..viz.ablation import summarise_grid
+from .grid import summarise_grid
 
 CONFIDENCE = 0.95
 SPREAD = ("mean", "std", "n")  # what `spread` gives for a sample
@@ -88,6 +88,14 @@ def sign_flip_p(differences) -> float:
     return float(np.mean(means >= abs(d.mean()) - 1e-12))
 
 
+def paired_row(baseline: list, with_ps: list) -> dict:
+    """Both arms' means, the paired difference (`paired_difference`) and the exact sign-flip p of values paired by
+    seed (NaN where nothing is paired)."""
+    return {"baseline_mean": float(np.mean(baseline)) if baseline else np.nan,
+            "ps_mean": float(np.mean(with_ps)) if with_ps else np.nan, **paired_difference(baseline, with_ps),
+            "sign_flip_p": sign_flip_p(np.subtract(with_ps, baseline)) if baseline else np.nan}
+
+
 def _pairs(frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Baseline and PS values for the seeds both arms finished, in seed order."""
     table = frame.pivot_table(index="seed", columns="ps", values=metric, aggfunc="first")
@@ -127,7 +135,7 @@ def _difference_by_seed(baseline: pd.Series, values: pd.Series) -> dict:
 
 
 def ablation_cells(frame: pd.DataFrame, metric: str = "map@r") -> pd.DataFrame:
-    """Per (α, μ) cell: mean ± sample std over seeds (`psviz.viz.summarise_grid`, which the heatmap draws), and the
+    """Per (α, μ) cell: mean ± sample std over seeds (`summarise_grid`, which the heatmap draws), and the
     paired difference to the baseline's runs of the same seeds."""
     cells = summarise_grid(frame, metric)
     cells = cells[cells["ps"].astype(bool)].drop(columns="ps").reset_index(drop=True)
@@ -166,4 +174,4 @@ def in_percent(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["CONFIDENCE", "SPREAD", "ablation_cells", "compare", "curve_summary", "curves_frame", "holm", "in_percent",
-           "paired_difference", "runs_frame", "sign_flip_p", "significant", "spread"]
+           "paired_difference", "paired_row", "runs_frame", "sign_flip_p", "significant", "spread"]
