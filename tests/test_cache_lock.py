@@ -83,6 +83,7 @@ def _builds(folder: Path) -> list[str]:
     return (folder / "builds.txt").read_text().split()
 
 
+@pytest.mark.slow
 def test_processes_starting_together_build_once_and_read_the_same_cache(tmp_path):
     _race(_racer, tmp_path, 3)
     assert len(_builds(tmp_path)) == 1  # without the lock: 3 builds
@@ -139,6 +140,7 @@ def test_a_waiter_whose_lock_file_was_removed_locks_the_new_one(tmp_path):
     assert not lock.exists()
 
 
+@pytest.mark.slow
 def test_glyphs_processes_starting_together_build_the_dataset_once(tmp_path):
     _race(_glyphs_racer, tmp_path, 2)
     assert len(_builds(tmp_path)) == 1

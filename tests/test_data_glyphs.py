@@ -43,6 +43,7 @@ def fake_build(min_fonts=glyphs.MIN_FONTS):
             "fonts": np.array(["DejaVuSans", "STIXGeneral"] * 4)}
 
 
+@pytest.mark.slow
 def test_first_load_builds_says_so_and_caches_one_file(built):
     match = re.search(r"psviz: built glyphs dataset \((\d+) classes, (\d+) images\) in [\d.]+s, cached at (.+)$",
                       built.message.strip())

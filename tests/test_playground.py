@@ -278,6 +278,7 @@ def test_the_lesson_links_in_the_guide_open_without_a_note():
         assert settings.hide and settings.epochs == TOY_LONG_EPOCHS[settings.classes]
 
 
+@pytest.mark.slow
 def test_the_trainer_process_gives_what_a_pair_here_gives():
     from psviz.playground.session import Pair, Player
     from psviz.playground.worker import Trainer, TrainerError

@@ -324,6 +324,7 @@ def test_a_bad_image_read_in_a_loader_worker_is_its_own_message(small_cub, tmp_p
     assert "worker" not in err and "File " not in err, err
 
 
+@pytest.mark.slow
 def test_a_loader_worker_error_keeps_its_type_and_message():
     import torch
 

@@ -277,6 +277,7 @@ def test_length_curves_draws_both_arms_and_the_paired_difference():
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_committed_results_are_what_the_command_writes_from_the_committed_runs(tmp_path):
     """docs/RESULTS.md must be the command's output: rewriting it from results/small/runs gives the same tables."""
     committed = (ROOT / "docs" / "RESULTS.md").read_text()

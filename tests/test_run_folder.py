@@ -87,6 +87,7 @@ def test_a_lock_file_left_by_a_killed_process_does_not_block(tmp_path):
     assert result.history[-1]["epoch"] == 1 and not (run_dir / LOCK).exists()
 
 
+@pytest.mark.slow
 def test_two_train_processes_into_one_folder_and_sigterm_saves(tmp_path):
     """A `psviz train` is running: a second one into its folder is refused with the first one's pid; SIGTERM (what
     kill and schedulers send) then stops the first after a step, saves last.pt, and exits 143."""

@@ -32,6 +32,7 @@ def panel():
     return panel
 
 
+@pytest.mark.slow
 def test_train_button_draws_every_linked_figure(panel):
     names = {key: [t.name for t in fig.data] for key, fig in panel.figures.items()}
     assert "synthetic embedding" in names["synthetic"] and "synthetic proxy" in names["synthetic"]
@@ -60,6 +61,7 @@ def test_explore_opens_the_explorer_of_the_current_runs_and_a_retrain_closes_it(
     assert panel.explorer_box.children == ()  # the explorer of the earlier runs is gone
 
 
+@pytest.mark.slow
 def test_lambda_slider_moves_synthetic_points_without_training(panel):
     misses = panel.cache.misses
     before = _xs(panel.figures["synthetic"], "synthetic embedding")[0]
@@ -73,6 +75,7 @@ def test_lambda_slider_moves_synthetic_points_without_training(panel):
     assert panel.cache.misses == misses
 
 
+@pytest.mark.slow
 def test_changing_alpha_then_train_changes_the_figures_and_going_back_is_cached(panel):
     first_ps = panel.runs["with PS"]
     boundaries_before = [np.asarray(t.x, dtype=float) for t in panel.figures["boundaries"].data
@@ -94,6 +97,7 @@ def test_changing_alpha_then_train_changes_the_figures_and_going_back_is_cached(
     assert panel.cache.misses == misses + 1
 
 
+@pytest.mark.slow
 def test_a_slider_value_off_its_grid_finds_the_cached_runs(panel):
     """Dragging α back to a readout of 0.40 can leave 0.39999999999999997 in the slider: still a cache hit."""
     trained = panel.configs()["with PS"].alpha
@@ -103,6 +107,7 @@ def test_a_slider_value_off_its_grid_finds_the_cached_runs(panel):
     assert "from the cache" in panel.status.value
 
 
+@pytest.mark.slow
 def test_landscape_tab_shows_both_runs_live(panel):
     assert set(panel.live) == {"baseline", "with PS"}
     assert all(live.redraws >= 1 for live in panel.live.values())  # finish() drew the final state at least
