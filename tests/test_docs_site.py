@@ -24,8 +24,9 @@ def _installed(module: str) -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not all(map(_installed, NEEDED)),
-                                reason="the docs extra is not installed (pip install -e '.[docs]')")
+pytestmark = [pytest.mark.skipif(not all(map(_installed, NEEDED)),
+                                 reason="the docs extra is not installed (pip install -e '.[docs]')"),
+              pytest.mark.slow]  # every test here needs a build of the whole site
 
 
 def build(root: Path, site: Path) -> subprocess.CompletedProcess:
@@ -47,7 +48,6 @@ def page(site: Path, name: str) -> str:
     return (site / name / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
 def test_the_api_pages_are_generated_from_the_docstrings(site):
     losses = page(site, "api/losses")
     for name in ("NormSoftmaxLoss", "ProxyAnchorLoss", "SoftTripleLoss", "create"):
@@ -74,7 +74,6 @@ def test_the_guide_the_reports_and_the_notebooks_are_pages(site):
     assert not list(site.rglob("*.py")), "scripts in docs/ are not part of the site"
 
 
-@pytest.mark.slow
 def test_a_broken_link_or_anchor_fails_the_strict_build(tmp_path):
     """In a copy of the site's sources: a link to a missing page and one to a missing heading each fail the build;
     a link out of docs/ to a file of the repository does not (the hook writes it as a path)."""

@@ -32,6 +32,7 @@ def test_small_cnn_and_mlp(size):
     assert mlp(torch.randn(7, 64)).shape == (7, 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FULL)
 def test_full_models_forward_backward_and_frozen_bn(name):
     torch.manual_seed(0)
@@ -141,6 +142,7 @@ def test_full_models_on_cuda_with_bf16_and_channels_last(name):
     assert torch.allclose(out.float().cpu(), reference, atol=0.1 * reference.abs().max().item())
 
 
+@pytest.mark.slow
 def test_full_models_move_between_devices_and_dtypes():
     # nn.Module.to/cuda/half go through Module._apply: a submodule must not shadow it
     for name in FULL:
