@@ -73,7 +73,7 @@ def effect_forest(table: pd.DataFrame, *, metric_name: str = "unseen MAP@R") -> 
     handles = [ax.plot([], [], "o", color=HELPS, label="PS ahead (Holm)")[0],
                ax.plot([], [], "o", color=HURTS, label="PS behind (Holm)")[0],
                ax.plot([], [], "o", color=NEITHER, markerfacecolor="white", label="not significant")[0]]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
     return fig
 
 
