@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "psviz"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
-BASE = {"checks", "files", "imagenet", "names", "paper", "registry"}
+BASE = {"checks", "files", "imagenet", "names", "paper", "percent", "registry"}
 # What each part of psviz may import from psviz (besides itself); docs/ARCHITECTURE.md draws the same.
 MAY_IMPORT = {
     **{unit: BASE for unit in BASE},

@@ -7,14 +7,15 @@ reproduction's own tables are `psviz.analysis.stats`'s.
 from __future__ import annotations
 
 from ..names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS
+from ..percent import percent
 from .stats import paired_row
 
 
 def comparison_rows(baseline: dict, with_ps: dict) -> list[dict]:
     """One run per arm: a row per metric of `RUN_METRICS` with each arm's value and the difference, in percent
     (points for the difference)."""
-    return [{"metric": m, BASELINE: 100 * baseline[m], WITH_PS: 100 * with_ps[m],
-             "difference": 100 * (with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
+    return [{"metric": m, BASELINE: percent(baseline[m]), WITH_PS: percent(with_ps[m]),
+             "difference": percent(with_ps[m] - baseline[m])} for m in RUN_METRICS if m in baseline and m in with_ps]
 
 
 def paired_rows(pairs: list[tuple[dict, dict]], section: str) -> list[dict]:
@@ -22,8 +23,8 @@ def paired_rows(pairs: list[tuple[dict, dict]], section: str) -> list[dict]:
     the paired difference with its 95% t interval, and how many seeds PS was ahead on (percent and points)."""
     rows = []
     for metric in TABLE_METRICS:
-        base = [100 * b[metric] for b, _ in pairs]
-        ps = [100 * p[metric] for _, p in pairs]
+        base = [percent(b[metric]) for b, _ in pairs]
+        ps = [percent(p[metric]) for _, p in pairs]
         row = paired_row(base, ps)
         rows.append({"section": section, "metric": metric, BASELINE: row["baseline_mean"], WITH_PS: row["ps_mean"],
                      "difference": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "n": row["n"],

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ..names import ARMS, BASELINE, TABLE_METRICS, WITH_PS, column
+from ..percent import percent
 from .grid import summarise_grid
 
 CONFIDENCE = 0.95
@@ -170,7 +171,7 @@ _METRIC_COLUMNS = {*TABLE_METRICS, "value", "mean", "std", "diff", "ci_low", "ci
 
 def in_percent(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of one of these tables with its metric values in percent (p-values, counts and flags unchanged)."""
-    return frame.assign(**{name: 100.0 * frame[name] for name in frame.columns if name in _METRIC_COLUMNS})
+    return frame.assign(**{name: percent(frame[name]) for name in frame.columns if name in _METRIC_COLUMNS})
 
 
 __all__ = ["CONFIDENCE", "SPREAD", "ablation_cells", "compare", "curve_summary", "curves_frame", "holm", "in_percent",

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..names import ARMS, BASELINE, WITH_PS
+from ..percent import percent
 from ..viz.boundaries import BoundaryView
 from ..viz.landscape import BAND, SEEN_R, UNSEEN_R, UNSEEN_STEP, coded
 from ..viz.style import MARKS, arm_colour, class_colours
@@ -123,8 +124,9 @@ def _landscape_parts(snapshot: Snapshot) -> list[tuple[int, dict, dict]]:
 
 def _landscape_title(name: str, frame: Frame) -> str:
     row = frame.history[-1]
-    return (f"<b>{name}</b> · unseen MAP@R {100 * row['unseen/map@r']:.1f}<br><sup>transition width "
-            f"{100 * row['transition_width']:.0f}% · confidence on unseen {100 * row['unseen_confidence']:.0f}%</sup>")
+    return (f"<b>{name}</b> · unseen MAP@R {percent(row['unseen/map@r']):.1f}<br><sup>transition width "
+            f"{percent(row['transition_width']):.0f}% · confidence on unseen "
+            f"{percent(row['unseen_confidence']):.0f}%</sup>")
 
 
 def landscape_figure(snapshot: Snapshot) -> go.Figure:
@@ -186,7 +188,7 @@ def _common_layout(fig: go.Figure, which: str) -> None:
 
 def _curve_points(frame: Frame, key: str) -> tuple[np.ndarray, np.ndarray]:
     rows = [row for row in frame.history if key in row]
-    return np.array([row["epoch"] for row in rows]), 100 * np.array([row[key] for row in rows], float)
+    return np.array([row["epoch"] for row in rows]), percent(np.array([row[key] for row in rows], float))
 
 
 def curves_figure(snapshot: Snapshot) -> go.Figure:
@@ -222,7 +224,7 @@ def measures_table(snapshot: Snapshot) -> str:
     """HTML: each curve's value now for the baseline and PS, and PS minus the baseline."""
     rows = []
     for key, title in CURVES:
-        values = {name: 100 * frame.history[-1][key] for name, frame in snapshot.frames.items()}
+        values = {name: percent(frame.history[-1][key]) for name, frame in snapshot.frames.items()}
         delta = values[WITH_PS] - values[BASELINE]
         tip = html.escape(MEANINGS.get(key, title), quote=True)
         rows.append(f"<tr title='{tip}'><td>{html.escape(title)}</td><td>{values[BASELINE]:.1f}</td>"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..percent import percent
 from . import markdown as md
 from .effect_map import EffectMapPlan, short_epochs
 from .effect_results import PRIMARY, SECONDARY, effect_table, teaching_level
@@ -28,9 +29,9 @@ def lengths_table(plan: EffectMapPlan, lengths: dict[str, int]) -> str:
 def cells_table(table: pd.DataFrame) -> str:
     """Every cell: arm means, Δ with its interval, t p, Holm p, sign-flip p, seeds (values in points)."""
     rows = [{"level": r["level"], "loss": r["loss"], "length": f"{r['length']} ({r['epochs']} ep)",
-             "ρ (μ)": f"{r['achieved_rho']:.3g} ({r['mu']:.3g})", "baseline": f"{100 * r['baseline_mean']:.2f}",
-             "PS": f"{100 * r['ps_mean']:.2f}",
-             "Δ [95% CI]": md.difference(100 * r["diff"], 100 * r["ci_low"], 100 * r["ci_high"], False),
+             "ρ (μ)": f"{r['achieved_rho']:.3g} ({r['mu']:.3g})", "baseline": f"{percent(r['baseline_mean']):.2f}",
+             "PS": f"{percent(r['ps_mean']):.2f}",
+             "Δ [95% CI]": md.difference(percent(r["diff"]), percent(r["ci_low"]), percent(r["ci_high"]), False),
              "p": f"{r['p']:.3g}", "Holm p": f"{r['holm_p']:.3g}" + (" ✱" if r["holm_significant"] else ""),
              "sign-flip p": f"{r['sign_flip_p']:.3g}", "seeds": f"{r['n']}/{r['planned']}"}
             for _, r in table.iterrows()]
@@ -72,7 +73,7 @@ def summary_paragraph(table: pd.DataFrame, secondary: pd.DataFrame) -> str:
     for name, cells in (("ahead", up), ("behind", down)):
         if len(cells):
             text.append(f"PS is {name} at " + "; ".join(
-                f"{r['level']} {r['loss']} {r['length']} ρ {r['achieved_rho']:.2g} ({100 * r['diff']:+.2f})"
+                f"{r['level']} {r['loss']} {r['length']} ρ {r['achieved_rho']:.2g} ({percent(r['diff']):+.2f})"
                 for _, r in cells.iterrows()) + ".")
     for sign, word in ((1, "helps"), (-1, "hurts")):
         found = regions(done, sign)
@@ -96,7 +97,7 @@ def _trends(table: pd.DataFrame) -> str:
     for level, group in table[(table["loss"] == "norm_softmax") & (table["length"] == "long")
                               & table["rho"].notna()].groupby("level", sort=False):
         if len(group) >= 3:
-            slope = np.polyfit(np.log2(group["achieved_rho"]), 100 * group["diff"], 1)[0]
+            slope = np.polyfit(np.log2(group["achieved_rho"]), percent(group["diff"]), 1)[0]
             lines.append(f"{level} {slope:+.2f}")
     return ("Exploratory, not a test: the slope of Δ (points) per doubling of ρ on the core grid: " + ", ".join(lines)
             + ".") if lines else ""
@@ -106,7 +107,7 @@ def _teaching(plan: EffectMapPlan, read, lengths: dict) -> list[str]:
     level, table, why = teaching_level(plan, read, lengths)
     out = ["### The teaching default (rule T, baseline only)", ""]
     if len(table):
-        shown = table.assign(mean=100 * table["mean"], std=100 * table["std"])
+        shown = table.assign(mean=percent(table["mean"]), std=percent(table["std"]))
         out += [md.to_markdown(shown.round(2)), ""]
     out.append("Not chosen yet: the toy baselines are incomplete." if level is None else
                f"Chosen: **{level.name}** ({why}); the toy preset and the panel start from it.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..percent import percent
 from ..train import TrainConfig, preset
 from .effect_map import long_epochs, smoothed_mean
 from .jobs import Job
@@ -57,7 +58,7 @@ def choose(records_by_lr: dict[float, list[dict]], max_seconds: float = MAX_RUN_
     epochs = long_epochs(records_by_lr[lr])
     per_epoch, per_eval = _pilot_timing(records_by_lr[lr])
     fits = max(1, int((max_seconds - per_eval) // per_epoch))
-    peaks_text = ", ".join(f"{k:g}: {100 * v:.2f}" for k, v in peaks.items())
+    peaks_text = ", ".join(f"{k:g}: {percent(v):.2f}" for k, v in peaks.items())
     reason = (f"highest smoothed unseen MAP@R peak by learning rate ({peaks_text}); rule L gives {epochs} epochs; "
               f"{per_epoch:.1f} s an epoch and {per_eval:.1f} s an evaluation fit {fits} epochs in {max_seconds:g} s")
     return Choice(lr, min(epochs, fits), reason)

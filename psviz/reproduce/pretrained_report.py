@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis.stats import paired_row
+from ..percent import percent
 from . import markdown as md
 from .effect_results import PRIMARY, SECONDARY, with_holm
 from .pretrained import IMAGENET, PretrainedPlan
@@ -34,9 +35,9 @@ def _paper_line(loss: str) -> str:
 
 def cells_table(table: pd.DataFrame, paper: bool = False) -> str:
     """The cells in points; ``paper`` adds Table 6's CUB Recall@1 difference beside the pretrained rows."""
-    rows = [{"start": r["start"], "loss": r["loss"], "baseline": f"{100 * r['baseline_mean']:.2f}",
-             "PS": f"{100 * r['ps_mean']:.2f}",
-             "Δ [95% CI]": md.difference(100 * r["diff"], 100 * r["ci_low"], 100 * r["ci_high"], False),
+    rows = [{"start": r["start"], "loss": r["loss"], "baseline": f"{percent(r['baseline_mean']):.2f}",
+             "PS": f"{percent(r['ps_mean']):.2f}",
+             "Δ [95% CI]": md.difference(percent(r["diff"]), percent(r["ci_low"]), percent(r["ci_high"]), False),
              "Holm p": f"{r['holm_p']:.3g}" + (" ✱" if r["holm_significant"] else ""),
              "sign-flip p": f"{r['sign_flip_p']:.3g}", "seeds": f"{r['n']}/{r['planned']}",
              **({"Table 6, CUB": _paper_line(r["loss"]) if r["start"] == IMAGENET else ""} if paper else {})}
@@ -53,9 +54,11 @@ def verdict(table: pd.DataFrame) -> str:
     for _, r in pretrained.iterrows():
         if r["holm_significant"]:
             sign = "agrees with" if r["diff"] > 0 else "disagrees with"
-            words.append(f"{r['loss']}: PS {100 * r['diff']:+.2f} points, Holm-significant; this {sign} Table 6's sign")
+            words.append(f"{r['loss']}: PS {percent(r['diff']):+.2f} points, Holm-significant; "
+                         f"this {sign} Table 6's sign")
         else:
-            words.append(f"{r['loss']}: {100 * r['diff']:+.2f} [{100 * r['ci_low']:+.2f}, {100 * r['ci_high']:+.2f}], "
+            words.append(f"{r['loss']}: {percent(r['diff']):+.2f} "
+                         f"[{percent(r['ci_low']):+.2f}, {percent(r['ci_high']):+.2f}], "
                          "not significant after Holm: inconclusive at this power")
     return "; ".join(words) + "."
 

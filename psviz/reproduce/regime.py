@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..analysis import aligned_curves
+from ..percent import percent
 from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train import TrainConfig, preset
 from .jobs import Job, glyphs_budget
@@ -178,17 +179,18 @@ def _failures(verdict: Verdict, peak_at_end: bool) -> list[str]:
     """Why ``verdict`` fails the criterion, one line per failed part, values in points as the report gives them."""
     reasons = []
     if not verdict.end_std <= MAX_SEED_STD:
-        reasons.append(f"the final unseen MAP@R varies by {100 * verdict.end_std:.2f} points across seeds "
-                       f"(sample std; needs ≤ {100 * MAX_SEED_STD:g})")
+        reasons.append(f"the final unseen MAP@R varies by {percent(verdict.end_std):.2f} points across seeds "
+                       f"(sample std; needs ≤ {percent(MAX_SEED_STD):g})")
     if peak_at_end:
         return reasons + ["unseen MAP@R is highest at the end"]
     if verdict.drop < MIN_DROP or not verdict.drop > 2 * verdict.drop_se:
-        reasons.append(f"unseen MAP@R falls {100 * verdict.drop:.2f} ± {100 * verdict.drop_se:.2f} (SE) points "
-                       f"after its peak; needs ≥ {100 * MIN_DROP:g} and more than 2 SE")
+        reasons.append(f"unseen MAP@R falls {percent(verdict.drop):.2f} ± {percent(verdict.drop_se):.2f} (SE) points "
+                       f"after its peak; needs ≥ {percent(MIN_DROP):g} and more than 2 SE")
     growth, slope = verdict.gap_growth, verdict.gap_slope
     if growth < MIN_GAP_GROWTH or not growth > 2 * verdict.gap_growth_se or not slope > 0:
-        reasons.append(f"the gap grows {100 * growth:+.2f} ± {100 * verdict.gap_growth_se:.2f} (SE) points after "
-                       f"the peak, slope {100 * slope:+.3f} a epoch; needs ≥ {100 * MIN_GAP_GROWTH:g}, more than "
+        reasons.append(f"the gap grows {percent(growth):+.2f} ± {percent(verdict.gap_growth_se):.2f} (SE) points "
+                       f"after the peak, slope {percent(slope):+.3f} a epoch; "
+                       f"needs ≥ {percent(MIN_GAP_GROWTH):g}, more than "
                        f"2 SE and a positive slope")
     return reasons
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ..analysis.stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame,
                               sign_flip_p, spread)
 from ..names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
+from ..percent import percent
 from ..synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..train.mechanism import MEASURE_NAMES
 from . import markdown as md
@@ -178,12 +179,12 @@ def _verdict_rows(verdicts: list[Verdict], candidates, chosen: Candidate | None,
     rows = []
     for v in verdicts:
         rows.append({"candidate": v.candidate, "what changes": notes.get(v.candidate, ""), "seeds": v.n_seeds,
-                     "peak (epoch)": f"{100 * v.peak:.2f} ({v.peak_epoch})",
-                     "end (epoch)": f"{100 * v.last:.2f} ({v.last_epoch})",
-                     "drop ± SE": f"{100 * v.drop:+.2f} ± {100 * v.drop_se:.2f}",
-                     "gap at peak → end": f"{100 * v.gap_at_peak:.2f} → {100 * v.gap_at_end:.2f}",
-                     "gap growth ± SE": f"{100 * v.gap_growth:+.2f} ± {100 * v.gap_growth_se:.2f}",
-                     "end std": f"{100 * v.end_std:.2f}",
+                     "peak (epoch)": f"{percent(v.peak):.2f} ({v.peak_epoch})",
+                     "end (epoch)": f"{percent(v.last):.2f} ({v.last_epoch})",
+                     "drop ± SE": f"{percent(v.drop):+.2f} ± {percent(v.drop_se):.2f}",
+                     "gap at peak → end": f"{percent(v.gap_at_peak):.2f} → {percent(v.gap_at_end):.2f}",
+                     "gap growth ± SE": f"{percent(v.gap_growth):+.2f} ± {percent(v.gap_growth_se):.2f}",
+                     "end std": f"{percent(v.end_std):.2f}",
                      "overfits": ("yes" if v.overfits else "no: " + "; ".join(v.reasons))
                      + (f" **(chosen: {'overfits' if why == 'overfits' else 'first reproducible'})**"
                         if chosen is not None and v.candidate == chosen.name else "")})
@@ -245,8 +246,8 @@ def _curve_lines(curve: pd.DataFrame) -> str:
 
 def _gap_cells(gap: dict) -> tuple[dict, str]:
     """Each arm's mean ± std and the paired difference of a gap (`final_gap`, `gap_change`), in points."""
-    shown = {arm: md.mean_std(*(100 * value for value in gap[arm])) for arm, _ in ARMS}
-    return shown, md.paired_cell({**gap, **{k: 100 * gap[k] for k in ("diff", "ci_low", "ci_high")}})
+    shown = {arm: md.mean_std(*(percent(value) for value in gap[arm])) for arm, _ in ARMS}
+    return shown, md.paired_cell({**gap, **{k: percent(gap[k]) for k in ("diff", "ci_low", "ci_high")}})
 
 
 def gap_summary(arms: Arms) -> list[tuple[str, int | None, dict]]:
@@ -322,9 +323,9 @@ def _rule_lines(selection, windows: dict, plan: RegimePlan, dataset: str) -> lis
     name = selection.chosen.name
     verdict = next(v for v in selection.verdicts if v.candidate == name)
     margin = verdict.drop - MIN_DROP
-    lines = [f"- The rule: '{name}' cleared its threshold on the drop by {100 * margin:.2f} point: its baseline's "
-             f"smoothed unseen MAP@R fell {100 * verdict.drop:.2f} points after its peak, against a threshold of "
-             f"{100 * MIN_DROP:g}."]
+    lines = [f"- The rule: '{name}' cleared its threshold on the drop by {percent(margin):.2f} point: its baseline's "
+             f"smoothed unseen MAP@R fell {percent(verdict.drop):.2f} points after its peak, against a threshold of "
+             f"{percent(MIN_DROP):g}."]
     if windows:
         verdict_at = {w: next(v for v in verdicts if v.candidate == name) for w, verdicts in windows.items()}
         picks = {}
@@ -333,7 +334,8 @@ def _rule_lines(selection, windows: dict, plan: RegimePlan, dataset: str) -> lis
             picks.setdefault(f"'{other.candidate}'" if other is not None else "no candidate", []).append(window)
         lines.append(f"- The smoothing window: judged with other windows than {WINDOW} evaluations, '{name}' "
                      + "; ".join(f"{'passes' if verdict_at[w].overfits else 'fails'} at {w} (drop "
-                                 f"{100 * verdict_at[w].drop:.2f} ± {100 * verdict_at[w].drop_se:.2f} (SE) points)"
+                                 f"{percent(verdict_at[w].drop):.2f} ± "
+                                 f"{percent(verdict_at[w].drop_se):.2f} (SE) points)"
                                  for w in windows)
                      + ". The rule would then choose " + "; ".join(f"{pick} at a window of {_or(ws)}"
                                                                   for pick, ws in picks.items()) + ".")
@@ -365,8 +367,9 @@ def _result_lines(arms: Arms, metric: str = "map@r") -> list[str]:
     adjusted = dict(zip(rows.index, holm(rows["p"].to_numpy())))
     least = 2 / 2 ** len(diffs)
     return [f"- The gain: {name} {md.paired_cell(in_percent(rows.loc[[metric]]).iloc[0])} points, p = {row['p']:.3f} "
-            f"(paired t-test, {len(diffs)} seeds); seed {seeds[top]} alone gives {100 * diffs[top] / diffs.sum():.1f}% "
-            f"of it ({100 * diffs[top]:+.2f} of the seeds' summed {100 * diffs.sum():+.2f} points).",
+            f"(paired t-test, {len(diffs)} seeds); seed {seeds[top]} alone gives "
+            f"{percent(diffs[top]) / diffs.sum():.1f}% "
+            f"of it ({percent(diffs[top]):+.2f} of the seeds' summed {percent(diffs.sum()):+.2f} points).",
             f"- Several tests: over the regime's {len(rows)} end metrics "
             f"({', '.join(_metric_name(m) for m in rows.index)}), the Holm-adjusted p-values are "
             + ", ".join(f"{adjusted[m]:.3f} ({_metric_name(m)})" for m in rows.index) + ".",
@@ -405,9 +408,10 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
            "holding a few images of every seen class out of training and evaluating them (against the training "
            "images) and the unseen classes every few epochs.",
            f"- Curves are smoothed over {WINDOW} evaluations. The baseline overfits when its mean unseen MAP@R "
-           f"peaks before the end and falls by ≥ {100 * MIN_DROP:g} points, more than 2 standard errors over seeds, "
-           f"while the held-out-seen − unseen MAP@R gap grows by ≥ {100 * MIN_GAP_GROWTH:g} points (more than 2 SE, "
-           f"positive slope), and its final unseen MAP@R varies by at most {100 * MAX_SEED_STD:g} points across "
+           f"peaks before the end and falls by ≥ {percent(MIN_DROP):g} points, more than 2 standard errors over "
+           f"seeds, while the held-out-seen − unseen MAP@R gap grows by ≥ {percent(MIN_GAP_GROWTH):g} points "
+           "(more than 2 SE, "
+           f"positive slope), and its final unseen MAP@R varies by at most {percent(MAX_SEED_STD):g} points across "
            f"seeds.",
            "- The regime is the first candidate, in the order listed (mildest change first), that overfits. The "
            "choice never looks at PS.", ""]

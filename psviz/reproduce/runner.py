@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..percent import percent
 from ..train import TrainConfig, fit, mechanism_measures
 from ..train.records import RecordStore, run_key, run_record
 from ..train.signals import leave_terminal_group, sigint_held
@@ -100,7 +101,7 @@ def run_jobs(jobs: list[Job], directory: str | Path, *, workers: int | None = No
                 else:
                     counts["done"] += 1
                     metrics = future.result()["metrics"]
-                    bar.set_postfix_str(f"last: {job.label} MAP@R {100 * metrics.get('map@r', float('nan')):.2f}")
+                    bar.set_postfix_str(f"last: {job.label} MAP@R {percent(metrics.get('map@r', float('nan'))):.2f}")
                 bar.update(1)
     except KeyboardInterrupt:
         bar.write(f"interrupted: {counts['done']} runs finished and stored in {directory}; "

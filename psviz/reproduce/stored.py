@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..analysis import paired_rows
 from ..paper import PAPER_RHO
+from ..percent import percent
 from ..train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES
 from ..train.records import RecordStore
 from .effect_map import CORE_LOSS, LONG, EffectMapPlan, level_cells
@@ -43,7 +44,7 @@ def stored_toy_line(runs: Path = STORED_RUNS) -> str | None:
         return None
     row = match.iloc[0]
     return (f"The effect map's stored runs of this cell (docs/RESULTS.md, \"When PS helps\"): "
-            f"{100 * row['diff']:+.2f} [{100 * row['ci_low']:+.2f}, {100 * row['ci_high']:+.2f}] over "
+            f"{percent(row['diff']):+.2f} [{percent(row['ci_low']):+.2f}, {percent(row['ci_high']):+.2f}] over "
             f"{int(row['n'])} seeds; Holm-adjusted over the map's {len(plan.cells())} cells, p = {row['holm_p']:.2g} "
             f"({'significant' if row['holm_significant'] else 'not significant'} at 0.05 once all are counted).")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from ..percent import percent
 from .config import TrainConfig
 from .loop import FitResult, fit
 from .mechanism import mechanism_measures
@@ -169,7 +170,7 @@ def _drain(reports, bars: dict) -> None:
             return
         bar = bars[name]
         bar.update(epoch - bar.n)
-        bar.set_postfix_str(f"loss {loss:.3f}" + ("" if map_r is None else f", unseen MAP@R {100 * map_r:.2f}"))
+        bar.set_postfix_str(f"loss {loss:.3f}" + ("" if map_r is None else f", unseen MAP@R {percent(map_r):.2f}"))
 
 
 def _stop(pool: ProcessPoolExecutor, futures) -> None:

@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import torch
 
 from ..names import arm_of
+from ..percent import percent
 from ..train import FitResult, TrainConfig, build, resolve_device
 from ..viz.boundaries import boundary_view, plotly_camera
 from ..viz.landscape import caption, confidence_landscape, landscape_updates
@@ -86,7 +87,7 @@ class LiveLandscape:
         unseen = next((row["unseen/map@r"] for row in reversed(run.history) if "unseen/map@r" in row), None)
         title = f"{self.name}: epoch {epoch}" + (" (before training)" if epoch == 0 else "")
         if unseen is not None:
-            title += f" · unseen MAP@R {100 * unseen:.1f}"
+            title += f" · unseen MAP@R {percent(unseen):.1f}"
         if not self._drawn:
             fresh = confidence_landscape({self.name: view}, title=title)
             fresh.update_layout(height=520)

@@ -11,6 +11,7 @@ from .. import losses
 from ..checks import check_number
 from ..names import ARMS, WITH_PS
 from ..paper import CUB_RHO
+from ..percent import percent
 from ..synthesis import RELEASED_ALPHA, n_synthetic_for, synthetic_per_class
 from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
 from ..train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
@@ -210,7 +211,7 @@ class ProxySynthesisPanel:
         parts = []
         for name, run in runs.items():
             m = run.last_metrics()
-            parts.append(f"{name}: R@1 {100 * m['recall@1']:.1f}, MAP@R {100 * m['map@r']:.1f}")
+            parts.append(f"{name}: R@1 {percent(m['recall@1']):.1f}, MAP@R {percent(m['map@r']):.1f}")
         return f"{' · '.join(parts)} (unseen classes; {seconds:.1f} s)"
 
     def _update_rho(self) -> None:
