@@ -16,8 +16,8 @@ import json
 import time
 from pathlib import Path
 
-from .analysis import comparison_rows, format_interval_table, format_table, interval_line, paired_rows, summary_line
-from .names import ARMS, BASELINE, WITH_PS, arm_of, folder_name
+from .analysis import Comparison, format_interval_table, format_table, interval_line, paired_rows, summary_line
+from .names import ARMS, arm_of, folder_name
 from .reproduce.stored import STORED_RUNS, stored_glyphs_rows, stored_toy_line, toy_cell
 from .train import fit, fit_in_workers, preset
 
@@ -146,8 +146,9 @@ def run(output_dir: Path = Path("psviz-output/demo"), seeds: int = 10, epochs: i
 
     print(f"== 2. One glyphs pair for the pictures (1,418 seen classes, an MLP, {epochs} epochs, seed {seed})",
           flush=True)
-    glyphs = train_pair({n: glyphs_config(ps, output_dir, seed, epochs) for n, ps in ARMS}, progress, workers)
-    glyph_rows = comparison_rows(glyphs[BASELINE].last_metrics(), glyphs[WITH_PS].last_metrics())
+    glyphs = Comparison(train_pair({n: glyphs_config(ps, output_dir, seed, epochs) for n, ps in ARMS}, progress,
+                                   workers))
+    glyph_rows = glyphs.rows()
     glyph_lines = [format_table(glyph_rows, "glyphs, seed " + str(seed)),
                    summary_line(glyph_rows, "on this glyphs pair", "one seed: an illustration, not a verdict")]
     stored_glyphs = stored_glyphs_rows(stored_runs) if epochs == GLYPHS_EPOCHS else None

@@ -8,18 +8,19 @@ the notebooks share.
 - `stats`: per-run records to tables: each arm's mean ± sample std, the paired-by-seed difference, Holm, sign flips;
 - `grid`: the α × μ grid's summary per cell (`summarise_grid`);
 - `curves`: per-seed curves lined up on shared epochs (`aligned_curves`);
-- `comparison`: baseline-versus-PS rows in percent, for one pair or a pair per seed;
+- `comparison`: `Comparison`, the runs of one setting by arm (metrics, histories, embeddings, measures), and
+  baseline-versus-PS rows in percent, for one pair or a pair per seed;
 - `text`: those rows as fixed-width tables and one-line verdicts.
 """
 
-from .comparison import comparison_rows, paired_rows
+from .comparison import Comparison, comparison_rows, paired_rows
 from .curves import aligned_curves
 from .grid import SUMMARY_COLUMNS, summarise_grid
 from .stats import (ablation_cells, compare, curve_summary, curves_frame, holm, in_percent, paired_difference,
                     paired_row, runs_frame, sign_flip_p, significant, spread)
 from .text import format_interval_table, format_measures, format_table, interval_line, summary_line
 
-__all__ = ["SUMMARY_COLUMNS", "ablation_cells", "aligned_curves", "compare", "comparison_rows", "curve_summary",
+__all__ = ["Comparison", "SUMMARY_COLUMNS", "ablation_cells", "aligned_curves", "compare", "comparison_rows", "curve_summary",
            "curves_frame", "format_interval_table", "format_measures", "format_table", "holm", "in_percent",
            "interval_line", "paired_difference", "paired_row", "paired_rows", "runs_frame", "sign_flip_p",
            "significant", "spread", "summarise_grid", "summary_line"]

@@ -1,13 +1,21 @@
-"""Rows comparing the two arms (baseline, with PS) metric by metric, in percent: one run per arm, or a pair per seed.
+"""Runs of one setting under named arms, and the rows comparing them metric by metric in percent.
 
-These are the numbers `psviz demo` prints, notebook 03 shows and the demo page (`psviz.viz.page`) lays out; the
-reproduction's own tables are `psviz.analysis.stats`'s.
+`Comparison` is what the figures, tables and measures take: the demo's glyphs pair, notebooks 02 and 03. Its rows
+are the numbers `psviz demo` prints and the demo page (`psviz.viz.page`) lays out; the reproduction's own tables
+are `psviz.analysis.stats`'s.
 """
 
 from __future__ import annotations
 
-from ..names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from ..names import BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS
 from ..percent import percent
+from ..train import export_embeddings, load_run, mechanism_measures
+from ..train.mechanism import MEASURE_NAMES
 from .stats import paired_row
 
 
@@ -32,4 +40,64 @@ def paired_rows(pairs: list[tuple[dict, dict]], section: str) -> list[dict]:
     return rows
 
 
-__all__ = ["comparison_rows", "paired_rows"]
+class Comparison(dict):
+    """Trained runs (`FitResult`) of one setting by arm name, usually `names.ARMS`' baseline and with PS.
+
+    A dict, so every figure that takes a dict of runs takes a Comparison; it adds what is asked of the arms
+    together: their metrics, histories, embeddings and mechanism measures, and the rows comparing them.
+    """
+
+    def __init__(self, runs: Mapping = (), /, **named):
+        super().__init__(runs, **named)
+        if not self:
+            raise ValueError("a Comparison needs at least one run, e.g. Comparison({'baseline': run, 'with PS': run})")
+        wrong = [name for name, run in self.items() if not hasattr(run, "history") or not hasattr(run, "model")]
+        if wrong:
+            raise ValueError(f"runs must be FitResults (psviz.train.fit or load_run); not for {wrong}")
+
+    @classmethod
+    def load(cls, run_dirs: Mapping[str, str | Path], checkpoint: str = "best", *,
+             device: str | None = None) -> Comparison:
+        """The runs saved in ``run_dirs`` (arm name -> run folder), reopened with `psviz.train.load_run`."""
+        return cls({name: load_run(where, checkpoint, device=device) for name, where in run_dirs.items()})
+
+    def metrics(self, split: str = "unseen") -> dict[str, dict]:
+        """Each arm's latest evaluated metrics of ``split`` (fractions)."""
+        return {name: run.last_metrics(split) for name, run in self.items()}
+
+    def histories(self) -> dict[str, list[dict]]:
+        """Each arm's per-epoch history."""
+        return {name: run.history for name, run in self.items()}
+
+    def rows(self, split: str = "unseen") -> list[dict]:
+        """`comparison_rows` of the baseline and the PS arm on ``split``."""
+        missing = {BASELINE, WITH_PS} - set(self)
+        if missing:
+            raise ValueError(f"rows compare the arms {BASELINE!r} and {WITH_PS!r}; "
+                             f"this Comparison lacks {sorted(missing)}")
+        metrics = self.metrics(split)
+        return comparison_rows(metrics[BASELINE], metrics[WITH_PS])
+
+    def exports(self, **options) -> dict:
+        """Each arm's embeddings (`psviz.train.export_embeddings`, same options for every arm)."""
+        return {name: export_embeddings(run, **options) for name, run in self.items()}
+
+    def measures(self, seed: int = 0) -> dict[str, dict]:
+        """Each arm's mechanism measures (`psviz.train.mechanism_measures`; ``seed`` draws the batches the synthetic
+        points are made from)."""
+        return {name: mechanism_measures(run, seed=seed) for name, run in self.items()}
+
+    def measures_table(self, seed: int = 0) -> pd.DataFrame:
+        """The measures by name (percent where they are shares) and the final unseen R@1 and MAP@R, a column an arm,
+        rounded to 2 decimals."""
+        columns = {}
+        for name, measures in self.measures(seed).items():
+            column = {MEASURE_NAMES[k] + (", %" if k in PERCENT_MEASURES else ""):
+                      percent(v) if k in PERCENT_MEASURES else v for k, v in measures.items() if k in MEASURE_NAMES}
+            last = self[name].last_metrics()
+            column.update({"unseen R@1, %": percent(last["recall@1"]), "unseen MAP@R, %": percent(last["map@r"])})
+            columns[name] = column
+        return pd.DataFrame(columns).round(2)
+
+
+__all__ = ["Comparison", "comparison_rows", "paired_rows"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ..names import ARMS, BASELINE, PERCENT_MEASURES, WITH_PS
+from ..percent import percent
 from ..train.mechanism import MEASURE_NAMES
 
 
@@ -24,8 +25,9 @@ def format_measures(measures: dict) -> str:
     lines = [f"{'mechanism measures':<64}" + "".join(f"{arm:>10}" for arm, _ in ARMS)]
     for key, label in MEASURE_NAMES.items():
         if all(key in measures[arm] for arm in measures):
-            scale, unit = (100.0, " (%)") if key in PERCENT_MEASURES else (1.0, "")
-            lines.append(f"{label + unit:<64}" + "".join(f"{scale * measures[arm][key]:>10.2f}" for arm in measures))
+            shown = percent if key in PERCENT_MEASURES else float
+            unit = " (%)" if key in PERCENT_MEASURES else ""
+            lines.append(f"{label + unit:<64}" + "".join(f"{shown(measures[arm][key]):>10.2f}" for arm in measures))
     return "\n".join(lines)
 
 
