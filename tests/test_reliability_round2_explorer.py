@@ -44,7 +44,7 @@ def test_held_out_items_are_refused_naming_the_split():
 
 
 def test_a_pca_of_nan_rows_is_refused_before_the_svd():
-    from psviz.viz._space import Space
+    from psviz.analysis.projection import Space
     rows = torch.ones(5, 4)
     rows[1, 2] = float("nan")
     with pytest.raises(ValueError, match="finite reference rows"):

@@ -6,7 +6,7 @@ nothing here trains or computes metrics. Colours and marks are shared (see `psvi
 
 from .ablation import ablation_heatmap
 from .beta import beta_density
-from .boundaries import BoundaryView, boundary_view, decision_boundaries
+from .boundaries import decision_boundaries
 from .curves import difference_table, metrics_table, recall_at_k, training_curves
 from .density import synthetic_density
 from .effect_map import effect_forest, effect_heatmaps
@@ -17,20 +17,15 @@ from .gallery import retrieval_gallery
 from .landscape import confidence_landscape
 from .reproduction import length_curves
 from .pair_figures import prepare_report, report_figures, write_report
-from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
+from .seen_unseen import umap_seen_unseen
 from .style import MARKS, class_colour
 from .synthetic import set_lambda, synthetic_embeddings
 
 __all__ = [
-    "BoundaryView",
     "Explorer",
     "MARKS",
-    "UMAPCache",
-    "UMAPProjection",
-    "UMAP_CACHE",
     "ablation_heatmap",
     "beta_density",
-    "boundary_view",
     "class_colour",
     "confidence_landscape",
     "decision_boundaries",
@@ -50,7 +45,6 @@ __all__ = [
     "synthetic_density",
     "synthetic_embeddings",
     "training_curves",
-    "umap_project",
     "umap_seen_unseen",
     "write_report",
 ]

@@ -8,18 +8,20 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as datasets
+from ..analysis.boundaries import boundary_view
+from ..analysis.projection import umap_project
 from ..data.holdout import HELDOUT
 from ..names import BASELINE, WITH_PS
 from ..synthesis import SynthesisResult
 from ..train import FitResult, export_embeddings, plain_splits, synthetic_batch, synthetic_points
-from .boundaries import boundary_view, decision_boundaries
+from .boundaries import decision_boundaries
 from .curves import recall_at_k, training_curves
 from .density import synthetic_density
 from .figure_files import save_figure
 from .gallery import retrieval_gallery
 from .gap import generalisation_gap
 from .landscape import confidence_landscape
-from .seen_unseen import umap_project, umap_seen_unseen
+from .seen_unseen import umap_seen_unseen
 from .synthetic import synthetic_embeddings
 
 

@@ -4,8 +4,8 @@ JupyterLab (anywidget) and as one offline HTML file."""
 
 from __future__ import annotations
 
+from ...analysis.projection import PROJECTIONS
 from .from_runs import explorer_data
-from .maps import PROJECTIONS
 from .payload import LAYERS, ExplorerData
 from .widget import Explorer
 
