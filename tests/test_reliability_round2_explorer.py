@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from psviz.train import EmbeddingExport
-from psviz.viz.explore import explorer_data
-from psviz.viz.explore.payload import payload
+from psviz.analysis.explorer_data import explorer_data
+from psviz.viz.explore.page import payload
 
 
 def _export(n_per_split: int = 12, splits=("seen", "unseen"), dim: int = 6, seed: int = 0) -> EmbeddingExport:

@@ -12,20 +12,24 @@ numbers, tables, maps or lines of text, which the pictures (`psviz.viz`), the re
 - `text`: those rows as fixed-width tables and one-line verdicts;
 - `projection`: UMAP maps (fitted on seen classes, cached, turned onto each other), PCA and t-SNE maps, and how
   umap-learn runs (`runtime`, `kernels`);
-- `boundaries`: each run's decision regions, their confidence and margin measures (`boundary_view`).
+- `boundaries`: each run's decision regions, their confidence and margin measures (`boundary_view`);
+- `explorer_data`: what the embedding explorer shows: each run's map and neighbours of the same items, thumbnails;
+- `gallery`: items as pixels (`item_pixels`).
 """
 
 from .boundaries import BoundaryView, boundary_view
 from .comparison import comparison_rows, paired_rows
 from .curves import aligned_curves
+from .explorer_data import ExplorerData, explorer_data
+from .gallery import item_pixels
 from .grid import SUMMARY_COLUMNS, summarise_grid
 from .projection import UMAP_CACHE, UMAPCache, UMAPProjection, align, align_to_first, umap_project
 from .stats import (ablation_cells, compare, curve_summary, curves_frame, holm, in_percent, paired_difference,
                     paired_row, runs_frame, sign_flip_p, significant, spread)
 from .text import format_interval_table, format_measures, format_table, interval_line, summary_line
 
-__all__ = ["BoundaryView", "SUMMARY_COLUMNS", "UMAPCache", "UMAPProjection", "UMAP_CACHE", "ablation_cells",
-           "align", "align_to_first", "aligned_curves", "boundary_view", "compare", "comparison_rows",
-           "curve_summary", "curves_frame", "format_interval_table", "format_measures", "format_table", "holm",
-           "in_percent", "interval_line", "paired_difference", "paired_row", "paired_rows", "runs_frame",
-           "sign_flip_p", "significant", "spread", "summarise_grid", "summary_line", "umap_project"]
+__all__ = ["BoundaryView", "ExplorerData", "SUMMARY_COLUMNS", "UMAPCache", "UMAPProjection", "UMAP_CACHE",
+           "ablation_cells", "align", "align_to_first", "aligned_curves", "boundary_view", "compare", "comparison_rows",
+           "curve_summary", "curves_frame", "explorer_data", "format_interval_table", "format_measures", "format_table",
+           "holm", "in_percent", "interval_line", "item_pixels", "paired_difference", "paired_row", "paired_rows",
+           "runs_frame", "sign_flip_p", "significant", "spread", "summarise_grid", "summary_line", "umap_project"]

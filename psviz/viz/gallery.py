@@ -13,6 +13,7 @@ import torch
 from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
+from ..analysis.gallery import item_pixels
 from ..evaluate import nearest_neighbours
 from .style import check_backend
 
@@ -61,29 +62,6 @@ def _query_indices(queries, n_items: int, seed: int) -> list[int]:
     if bad:
         raise ValueError(f"queries must be indices in [0, {n_items}), got {bad}")
     return [int(q) for q in queries]
-
-
-def item_pixels(item) -> np.ndarray:
-    """An item's raw input as uint8 pixels, [H, W, 3]: tensors in [0, 1] ([C, H, W], [H, W] or a flat square
-    vector such as the 64 pixels of digits), arrays, or PIL images."""
-    if hasattr(item, "convert"):  # PIL
-        return np.asarray(item.convert("RGB"))
-    pixels = np.asarray(item.detach().cpu() if isinstance(item, torch.Tensor) else item, dtype=np.float32)
-    if pixels.ndim == 1:
-        side = int(round(pixels.size ** 0.5))
-        if side * side != pixels.size or side < 2:
-            raise ValueError(f"dataset items must be images; got vectors of {pixels.size} values")
-        pixels = pixels.reshape(side, side)
-    if pixels.ndim == 3 and pixels.shape[0] in (1, 3) and pixels.shape[-1] not in (1, 3):
-        pixels = pixels.transpose(1, 2, 0)  # channels last
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
-        raise ValueError(f"dataset items must be grey or RGB images, got shape {list(np.shape(item))}")
-    low, high = float(pixels.min()), float(pixels.max())
-    if low < 0 or high > 1:  # not in [0, 1] (e.g. normalised): stretch to the full range
-        pixels = (pixels - low) / max(high - low, 1e-12)
-    return np.repeat(np.round(pixels * 255).astype(np.uint8), 3 // pixels.shape[-1], axis=-1)
 
 
 def _rows(dataset, embeddings: dict, queries: list[int], k: int) -> list[dict]:
@@ -182,4 +160,4 @@ def _gallery_matplotlib(rows: list[dict], images: dict, names: list[str], k: int
     return fig
 
 
-__all__ = ["MATCH_COLOUR", "MISS_COLOUR", "item_pixels", "retrieval_gallery"]
+__all__ = ["MATCH_COLOUR", "MISS_COLOUR", "retrieval_gallery"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...analysis.projection import align_to_first, project, seen_classes
-from ...analysis.projection.maps import LABELS
 from ...checks import check_int
 from ...synthesis import SynthesisResult
 from ...train import FitResult, export_embeddings, plain_splits, synthetic_batch
 from ...train.export import EmbeddingExport
-from .payload import LAYERS, ExplorerData, check_export, check_same_items, split_neighbours
 from ..gallery import item_pixels
+from ..projection import align_to_first, project, seen_classes
+from ..projection.maps import LABELS
+from .items import LAYERS, ExplorerData, check_export, check_same_items, split_neighbours
 from .thumbnails import sprite_sheet, split_pixels
 
 
