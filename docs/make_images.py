@@ -13,10 +13,10 @@ import argparse
 import warnings
 from pathlib import Path
 
+from psviz.analysis import prepare_report
 from psviz.names import ARMS, WITH_PS, folder_name
 from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
-from psviz.viz import (confidence_landscape, decision_boundaries, prepare_report, report_figures,
-                       save_figure, synthetic_embeddings)
+from psviz.viz import confidence_landscape, decision_boundaries, report_figures, save_figure, synthetic_embeddings
 
 IMAGES = Path(__file__).resolve().parent / "images"
 DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "recall_at_k", "training_curves",

@@ -1,5 +1,5 @@
-"""The package's structure, as docs/ARCHITECTURE.md draws it: layers that import only downwards, no private names
-across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
+"""The package's structure, as docs/ARCHITECTURE.md draws it: layers that import only downwards, viz that only draws,
+no private names across subpackages, short functions, no repeated blocks, and a light `import psviz`."""
 
 import ast
 import itertools
@@ -102,6 +102,41 @@ def test_the_reproduction_takes_no_numbers_from_the_pictures():
              if (module := _resolved(target, name)) and _unit(module) == "viz"]
     wrong = sorted(set(wrong))
     assert not wrong, "\n".join(wrong)
+
+
+DRAWING_LIBRARIES = {"plotly", "matplotlib", "mpl_toolkits", "anywidget"}
+# The modules of viz that render without importing a drawing library, and why; every other one imports one.
+RENDERS_WITHOUT = {
+    ("viz", "__init__"): "the figure functions, gathered",
+    ("viz", "_space"): "display geometry: region meshes cut along their boundaries, mixing paths, cameras",
+    ("viz", "page"): "writes the demo's figures and tables into one HTML page",
+    ("viz", "pair_figures"): "a report's figures, drawn by the modules that draw them, written to files",
+    ("viz", "explore", "__init__"): "explorer(): the widget over analysis' explorer data",
+    ("viz", "explore", "page"): "the explorer's page: its model (colours, packed arrays) and its offline HTML file",
+}
+
+
+def _libraries(path: Path) -> set[str]:
+    """The top-level names of the libraries ``path`` imports, those inside functions included."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_viz_only_draws():
+    """`viz` draws and `analysis` computes: each module of viz imports plotly, matplotlib or anywidget, or is one of
+    the few in `RENDERS_WITHOUT` (with the reason it renders without them), so maps, tables and scores that creep
+    into viz fail here and belong in `analysis`."""
+    viz = [path for path in MODULES if _unit(_parts(path)) == "viz"]
+    wrong = [str(path.relative_to(ROOT)) for path in viz
+             if _parts(path) not in RENDERS_WITHOUT and not _libraries(path) & DRAWING_LIBRARIES]
+    assert not wrong, f"modules of viz that draw nothing (move their numbers to analysis): {wrong}"
+    stale = sorted(".".join(parts) for parts in set(RENDERS_WITHOUT) - {_parts(path) for path in viz})
+    assert not stale, f"RENDERS_WITHOUT names modules that are gone: {stale}"
 
 
 DEMO_USERS = {"psviz/cli.py"}  # the command that runs the demo; nothing else uses the app as a library

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from psviz.train import fit, preset
-from psviz.viz.boundaries import boundary_view, plotly_camera
+from psviz.analysis import boundary_view
+from psviz.viz.boundaries import plotly_camera
 from psviz.viz.landscape import coded, sphere_mesh
 from psviz.widgets import LiveLandscape
 

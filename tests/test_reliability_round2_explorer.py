@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from psviz.train import EmbeddingExport
-from psviz.viz.explore import explorer_data
-from psviz.viz.explore.payload import payload
+from psviz.analysis.explorer_data import explorer_data
+from psviz.viz.explore.page import payload
 
 
 def _export(n_per_split: int = 12, splits=("seen", "unseen"), dim: int = 6, seed: int = 0) -> EmbeddingExport:
@@ -44,7 +44,7 @@ def test_held_out_items_are_refused_naming_the_split():
 
 
 def test_a_pca_of_nan_rows_is_refused_before_the_svd():
-    from psviz.viz._space import Space
+    from psviz.analysis.projection import Space
     rows = torch.ones(5, 4)
     rows[1, 2] = float("nan")
     with pytest.raises(ValueError, match="finite reference rows"):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def umap():
-    from psviz.viz.umap_runtime import import_umap
+    from psviz.analysis.projection.runtime import import_umap
 
     return import_umap()
 
@@ -24,16 +24,16 @@ def test_compiled_distances_equal_scikit_learns_bit_for_bit(umap):
     from sklearn.metrics import pairwise_distances
     from umap.distances import euclidean
 
-    from psviz.viz import umap_kernels
+    from psviz.analysis.projection import kernels
 
     rng = np.random.default_rng(0)
     for rows, columns, dim in ((37, 23, 64), (5, 90, 3), (120, 1, 17)):
         x = rng.normal(size=(rows, dim)).astype(np.float32)
         y = (rng.normal(size=(columns, dim)) * 3).astype(np.float32)
         expected = pairwise_distances(x, y, metric=euclidean)
-        got = umap_kernels.pairwise(x, y)
+        got = kernels.pairwise(x, y)
         assert got.dtype == expected.dtype == np.float32 and np.array_equal(got, expected)
-        assert np.array_equal(umap_kernels.pairwise(x, None), pairwise_distances(x, metric=euclidean))
+        assert np.array_equal(kernels.pairwise(x, None), pairwise_distances(x, metric=euclidean))
 
 
 def _maps(umap, fit_rows, placed_rows):
@@ -44,7 +44,7 @@ def _maps(umap, fit_rows, placed_rows):
 
 
 def test_umap_within_fast_distances_gives_the_same_maps(umap):
-    from psviz.viz.umap_runtime import fast_distances
+    from psviz.analysis.projection.runtime import fast_distances
     from sklearn.metrics import pairwise_distances
 
     rng = np.random.default_rng(1)
@@ -66,7 +66,7 @@ def test_umap_within_fast_distances_gives_the_same_maps(umap):
 
 CHECK_CACHE = """
 import numpy as np, warnings
-from psviz.viz.umap_runtime import import_umap
+from psviz.analysis.projection.runtime import import_umap
 umap = import_umap()
 warnings.simplefilter("ignore")
 print(type(umap.umap_.smooth_knn_dist._cache).__name__)

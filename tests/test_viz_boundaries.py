@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from psviz.evaluate import boundary_measures, boundary_smoothness, nearest_proxy, unseen_confidence
 from psviz.train import export_embeddings
 from psviz.viz._space import MAX_ELEVATION, cut_regions, facing_direction, sphere_triangles
-from psviz.viz.boundaries import REGIONS, BoundaryView, boundary_view, decision_boundaries, region_mesh
+from psviz.analysis.boundaries import BoundaryView, boundary_view
+from psviz.viz.boundaries import REGIONS, decision_boundaries, region_mesh
 from psviz.viz.landscape import confidence_landscape
 from psviz.viz.style import LINE_SPACING, MARKS, class_colour, panel_titles, text_lines, title_height
 

@@ -1,4 +1,5 @@
-"""Recall@K curves, metrics tables and training curves built from two small real runs (baseline and PS).
+"""Recall@K curves, metrics tables (`psviz.analysis.tables`) and training curves built from two small real runs
+(baseline and PS).
 
 The runs are conftest's shared ``digits_runs``: 3 epochs, evaluated every epoch on unseen and seen classes.
 """
@@ -8,7 +9,8 @@ import plotly.graph_objects as go
 import pytest
 from matplotlib.figure import Figure
 
-from psviz.viz.curves import difference_table, latest_metrics, metrics_table, recall_at_k, training_curves
+from psviz.analysis import difference_table, latest_metrics, metrics_table
+from psviz.viz.curves import recall_at_k, training_curves
 
 NAMES = ("baseline", "with PS")
 

@@ -11,13 +11,12 @@ import torch
 from PIL import Image
 
 from psviz import viz
+from psviz.analysis.explorer_data import ExplorerData, explorer_data
+from psviz.analysis.explorer_data.thumbnails import fit, sprite_sheet
+from psviz.analysis.gallery import item_pixels
 from psviz.evaluate import nearest_neighbours
 from psviz.train import EmbeddingExport, export_embeddings, plain_splits
-from psviz.viz.explore import ExplorerData, explorer_data
-from psviz.viz.explore.page import standalone_html
-from psviz.viz.explore.payload import payload
-from psviz.viz.explore.thumbnails import fit, sprite_sheet
-from psviz.viz.gallery import item_pixels
+from psviz.viz.explore.page import payload, standalone_html
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ from psviz import proxy_synthesis
 from psviz.evaluate import boundary_smoothness
 from psviz.train import export_embeddings, mechanism_measures, synthetic_points
 from psviz.viz import confidence_landscape, generalisation_gap, synthetic_density
-from psviz.viz.boundaries import boundary_view
+from psviz.analysis.boundaries import boundary_view
+from psviz.analysis.curves import gap_series
 from psviz.viz.density import CLOUD, density_grid
-from psviz.viz.gap import gap_series
 from psviz.viz.landscape import DEEPEST, LEVELS, shade, sphere_values
-from psviz.viz.seen_unseen import UMAPProjection
+from psviz.analysis.projection import UMAPProjection
 from psviz.viz.style import MARKS, class_colour
 from psviz.viz.synthetic import set_lambda, synthetic_embeddings
 

@@ -6,8 +6,9 @@ import torch
 
 from psviz import proxy_synthesis
 from psviz.train import export_embeddings
-from psviz.viz.pair_figures import FOCUS_CLASSES, _focus_classes, prepare_report, report_figures, write_report
-from psviz.viz.seen_unseen import umap_project
+from psviz.analysis.report_data import FOCUS_CLASSES, _focus_classes, prepare_report
+from psviz.viz.pair_figures import report_figures, write_report
+from psviz.analysis.projection import umap_project
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

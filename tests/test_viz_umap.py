@@ -13,7 +13,8 @@ from scipy.spatial.distance import pdist
 
 from psviz import proxy_synthesis
 from psviz.train import export_embeddings, synthetic_batch
-from psviz.viz.seen_unseen import UMAPCache, UMAPProjection, align, umap_project, umap_seen_unseen
+from psviz.analysis.projection import UMAPCache, UMAPProjection, align, umap_project
+from psviz.viz.seen_unseen import umap_seen_unseen
 from psviz.viz.style import MARKS
 
 NEIGHBOURS = 8

@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import data as datasets
+from ..analysis.boundaries import BoundaryView
 from ..names import ARMS, BASELINE, WITH_PS
 from ..percent import percent
-from ..viz.boundaries import BoundaryView
 from ..viz.landscape import BAND, SEEN_R, UNSEEN_R, UNSEEN_STEP, coded
 from ..viz.style import MARKS, arm_colour, class_colours
 from .session import Frame, Snapshot

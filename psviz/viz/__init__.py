@@ -1,13 +1,15 @@
 """Figures of what Proxy Synthesis does: plotly by default (interactive in JupyterLab), matplotlib on request.
 
-Every function takes data (a `SynthesisResult`, runs, exports, histories, metric rows) and returns a figure;
-nothing here trains or computes metrics. Colours and marks are shared (see `psviz.viz.style`).
+Every function takes data (a `SynthesisResult`, runs, exports, histories, metric rows) and returns a figure; nothing
+here trains or computes metrics, maps or tables: the numbers come from `psviz.analysis` (UMAP maps and their cache,
+decision regions, the explorer's data, metric tables, the gap series, a report's data). Colours and marks are shared
+(see `psviz.viz.style`).
 """
 
 from .ablation import ablation_heatmap
 from .beta import beta_density
-from .boundaries import BoundaryView, boundary_view, decision_boundaries
-from .curves import difference_table, metrics_table, recall_at_k, training_curves
+from .boundaries import decision_boundaries
+from .curves import recall_at_k, training_curves
 from .density import synthetic_density
 from .effect_map import effect_forest, effect_heatmaps
 from .explore import Explorer, explorer
@@ -16,32 +18,24 @@ from .gap import generalisation_gap
 from .gallery import retrieval_gallery
 from .landscape import confidence_landscape
 from .reproduction import length_curves
-from .pair_figures import prepare_report, report_figures, write_report
-from .seen_unseen import UMAP_CACHE, UMAPCache, UMAPProjection, umap_project, umap_seen_unseen
+from .pair_figures import report_figures, write_report
+from .seen_unseen import umap_seen_unseen
 from .style import MARKS, class_colour
 from .synthetic import set_lambda, synthetic_embeddings
 
 __all__ = [
-    "BoundaryView",
     "Explorer",
     "MARKS",
-    "UMAPCache",
-    "UMAPProjection",
-    "UMAP_CACHE",
     "ablation_heatmap",
     "beta_density",
-    "boundary_view",
     "class_colour",
     "confidence_landscape",
     "decision_boundaries",
-    "difference_table",
     "effect_forest",
     "effect_heatmaps",
     "explorer",
     "generalisation_gap",
     "length_curves",
-    "metrics_table",
-    "prepare_report",
     "recall_at_k",
     "report_figures",
     "retrieval_gallery",
@@ -50,7 +44,6 @@ __all__ = [
     "synthetic_density",
     "synthetic_embeddings",
     "training_curves",
-    "umap_project",
     "umap_seen_unseen",
     "write_report",
 ]

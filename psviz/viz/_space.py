@@ -1,4 +1,5 @@
-"""Where points are drawn: the unit circle (2-D), the sphere (3-D) or a PCA plane (higher dimensions)."""
+"""Display geometry: mixing paths, the unit circle, the sphere's mesh cut along region boundaries, and cameras that
+face the data. Where rows land (`Space`, `sphere_grid`) is `psviz.analysis.projection.space`."""
 
 from __future__ import annotations
 
@@ -6,43 +7,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-SPACES = ("auto", "circle", "sphere", "pca")
-
-
-class Space:
-    """Maps d-dimensional rows to display coordinates (2 or 3 columns); linear, so paths stay paths."""
-
-    def __init__(self, kind: str, dim: int, reference: Tensor | None = None):
-        if kind not in SPACES:
-            raise ValueError(f"projection must be one of {', '.join(SPACES)}, got {kind!r}")
-        if kind == "auto":
-            kind = {2: "circle", 3: "sphere"}.get(dim, "pca")
-        if kind == "circle" and dim != 2 or kind == "sphere" and dim != 3:
-            raise ValueError(f"projection={kind!r} needs {2 if kind == 'circle' else 3}-D embeddings, got {dim}-D")
-        if kind == "pca" and dim < 2:
-            raise ValueError(f"projection='pca' needs at least 2-D embeddings, got {dim}-D")
-        self.kind, self.dim = kind, dim
-        self.mean = torch.zeros(dim)
-        self.basis = torch.eye(dim)
-        if kind == "pca":
-            if reference is None or len(reference) < 2:
-                raise ValueError("a PCA projection needs at least two reference rows")
-            reference = reference.detach().float().cpu()
-            if not bool(torch.isfinite(reference).all()):
-                raise ValueError("a PCA projection needs finite reference rows (embeddings); they hold NaN or inf")
-            self.mean = reference.mean(dim=0)
-            # right singular vectors of the centred rows: the two directions of largest spread
-            _, _, vh = torch.linalg.svd(reference - self.mean, full_matrices=False)
-            self.basis = vh[:2].T
-
-    @property
-    def n_axes(self) -> int:
-        return 3 if self.kind == "sphere" else 2
-
-    def __call__(self, rows: Tensor) -> np.ndarray:
-        rows = rows.detach().float().cpu().reshape(-1, self.dim)
-        return ((rows - self.mean) @ self.basis).numpy()
 
 
 def mixing_paths(a: Tensor, b: Tensor, normalized: bool, steps: int = 33) -> Tensor:
@@ -75,13 +39,6 @@ def with_breaks(paths: np.ndarray) -> np.ndarray:
 def unit_circle(n: int = 361) -> np.ndarray:
     angle = np.linspace(0.0, 2 * np.pi, n)
     return np.stack([np.cos(angle), np.sin(angle)], axis=1)
-
-
-def sphere_grid(n_lat: int = 60, n_lon: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, y, z arrays [n_lat, n_lon] of a latitude/longitude grid on the unit sphere."""
-    lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat)[:, None]
-    lon = np.linspace(-np.pi, np.pi, n_lon)[None, :]
-    return np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat) * np.ones_like(lon)
 
 
 def sphere_triangles(n_lat: int, n_lon: int) -> np.ndarray:
@@ -190,5 +147,5 @@ def camera_eye(elevation: float, azimuth: float, distance: float = 1.6) -> dict:
     return dict(x=distance * np.cos(e) * np.cos(a), y=distance * np.cos(e) * np.sin(a), z=distance * np.sin(e))
 
 
-__all__ = ["MAX_ELEVATION", "SPACES", "Space", "camera_eye", "cut_regions", "facing_direction", "mixing_paths",
-           "sphere_grid", "sphere_triangles", "unit_circle", "view_angles", "with_breaks"]
+__all__ = ["MAX_ELEVATION", "camera_eye", "cut_regions", "facing_direction", "mixing_paths", "sphere_triangles",
+           "unit_circle", "view_angles", "with_breaks"]

@@ -1,25 +1,24 @@
-"""Compare runs (baseline vs PS): Recall@K curves, a metrics table in percent, and training curves over epochs.
+"""Compare runs (baseline vs PS): Recall@K curves and training curves over epochs (their tables in percent are
+`psviz.analysis.metrics_table` and `difference_table`).
 
 Each run may be given as a `psviz.train.FitResult`, its history (a list of per-epoch dicts), or one metrics row
 (e.g. ``{"unseen/recall@1": 0.8, ...}``; a row without split prefixes, as `retrieval_metrics` returns, counts as
-"unseen"). Metric values are fractions; figures and tables show them in percent.
+"unseen"); `psviz.analysis.runs` reads them. Metric values are fractions; figures show them in percent.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 
-import pandas as pd
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from plotly.subplots import make_subplots
 
+from ..analysis.runs import SPLITS, check_runs, check_splits, latest_metrics, run_history
 from ..names import is_retrieval_metric
 from .style import check_backend, class_colour
 
-SPLITS = ("unseen", "seen", "heldout")  # heldout: seen-class items kept out of training (holdout_per_class)
 # Dash per split, so colour is left to tell the runs apart.
 _PLOTLY_DASH = {"unseen": "solid", "seen": "dash", "heldout": "dot"}
 _MPL_DASH = {"unseen": "-", "seen": "--", "heldout": ":"}
@@ -40,51 +39,8 @@ def _scale(metric: str, value: float) -> float:
     return 100.0 * value if is_retrieval_metric(metric) else value
 
 
-def run_history(run, name: str = "run") -> list[dict]:
-    """The per-epoch rows of a run-like: a FitResult (anything with ``.history``), a list of dicts, or one dict."""
-    history = getattr(run, "history", run)
-    if isinstance(history, Mapping):
-        history = [history]
-    if not isinstance(history, Sequence) or isinstance(history, str) or \
-            not all(isinstance(row, Mapping) for row in history):
-        raise ValueError(f"run {name!r} must be a FitResult, a history (list of dicts) or one metrics dict, "
-                         f"got {type(run).__name__}")
-    return [_prefixed(row) for row in history]
-
-
-def _prefixed(row: Mapping) -> dict:
-    """The row with split prefixes: metrics without any (as `retrieval_metrics` returns them) count as unseen."""
-    if any("/" in key for key in row) or not any(is_retrieval_metric(key) for key in row):
-        return dict(row)
-    return {(f"unseen/{k}" if is_retrieval_metric(k) or k.startswith("n_") else k): v for k, v in row.items()}
-
-
-def latest_metrics(run, name: str = "run") -> dict[str, dict[str, float]]:
-    """{split: {metric: value}} from the latest row of the run that holds that split's metrics (fractions)."""
-    found: dict[str, dict[str, float]] = {}
-    for row in reversed(run_history(run, name)):
-        for split in {key.split("/", 1)[0] for key in row if "/" in key} - found.keys():
-            found[split] = {key.split("/", 1)[1]: value for key, value in row.items()
-                            if key.startswith(split + "/")}
-    return found
-
-
 def _present(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
-def _check_runs(results, argument: str) -> dict:
-    if not isinstance(results, Mapping) or not results:
-        raise ValueError(f"{argument} must be a non-empty dict of run name -> FitResult, history or metrics row, "
-                         f"got {type(results).__name__ if not isinstance(results, Mapping) else 'an empty dict'}")
-    return {str(name): run for name, run in results.items()}
-
-
-def _check_splits(splits) -> tuple[str, ...]:
-    splits = (splits,) if isinstance(splits, str) else tuple(splits)
-    if not splits or any(s not in SPLITS for s in splits):
-        raise ValueError(f"splits must name one or both of {SPLITS}, got {list(splits)}")
-    return splits
 
 
 def _recalls(metrics: dict) -> tuple[list[int], list[float]]:
@@ -108,8 +64,8 @@ def _recall_lines(results: dict, splits: tuple[str, ...]) -> list[dict]:
 def recall_at_k(results: dict, *, splits=SPLITS, backend: str = "plotly"):
     """Recall@K over K, one line per run and split: colour tells the runs apart, dash the splits."""
     check_backend(backend)
-    splits = _check_splits(splits)
-    lines = _recall_lines(_check_runs(results, "results"), splits)
+    splits = check_splits(splits)
+    lines = _recall_lines(check_runs(results, "results"), splits)
     if not lines:
         raise ValueError(f"results hold no Recall@K for splits {list(splits)}: "
                          "pass runs that were evaluated (history rows with e.g. 'unseen/recall@1')")
@@ -144,47 +100,6 @@ def _recall_matplotlib(lines: list[dict], ks: list[int]) -> Figure:
     return fig
 
 
-def metrics_table(results: dict, *, splits=SPLITS) -> pd.DataFrame:
-    """Each run's latest metrics in percent: index (run, split), columns recall@K..., r_precision, map@r."""
-    results, splits = _check_runs(results, "results"), _check_splits(splits)
-    rows, index = [], []
-    for name, run in results.items():
-        metrics = latest_metrics(run, name)
-        for split in splits:
-            values = metrics.get(split, {})
-            if any(is_retrieval_metric(key) for key in values):
-                rows.append({key: 100.0 * value for key, value in values.items() if is_retrieval_metric(key)})
-                index.append((name, split))
-    if not rows:
-        raise ValueError(f"results hold no retrieval metrics for splits {list(splits)}")
-    ks = sorted({int(key.split("@", 1)[1]) for row in rows for key in row if key.startswith("recall@")})
-    columns = [f"recall@{k}" for k in ks] + [c for c in ("r_precision", "map@r") if any(c in row for row in rows)]
-    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["run", "split"]), columns=columns)
-
-
-def difference_table(results: dict, *, splits=SPLITS, baseline: str | None = None) -> pd.DataFrame:
-    """For exactly two runs: the other run minus ``baseline`` (default: the first run), in percentage points.
-
-    Index: split; columns as in `metrics_table`; ``df.attrs["label"]`` says which run minus which.
-    """
-    results = _check_runs(results, "results")
-    if len(results) != 2:
-        raise ValueError(f"results must hold exactly two runs to take a difference, got {len(results)}")
-    names = list(results)
-    baseline = names[0] if baseline is None else baseline
-    if baseline not in names:
-        raise ValueError(f"baseline must be one of the runs {names}, got {baseline!r}")
-    other = names[1] if baseline == names[0] else names[0]
-    table = metrics_table(results, splits=splits)
-    present = table.index.get_level_values("run")
-    if baseline not in present or other not in present:
-        raise ValueError(f"both runs need metrics for a difference; only {sorted(set(present))} have some")
-    diff = table.loc[other] - table.loc[baseline]
-    diff = diff.dropna(how="all")
-    diff.attrs["label"] = f"{other} − {baseline} (percentage points)"
-    return diff
-
-
 def _check_metrics(metrics) -> tuple[str, ...]:
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     if not metrics or not all(isinstance(m, str) for m in metrics):
@@ -216,7 +131,7 @@ def training_curves(histories: dict, *, metrics=("loss", "unseen/map@r"), backen
     """One panel per metric over epochs, one line per run (same colour everywhere); rows lacking it are skipped."""
     check_backend(backend)
     metrics = _check_metrics(metrics)
-    panels = _training_series(_check_runs(histories, "histories"), metrics)
+    panels = _training_series(check_runs(histories, "histories"), metrics)
     if backend == "matplotlib":
         return _training_matplotlib(panels, metrics)
     return _training_plotly(panels, metrics)
@@ -254,5 +169,4 @@ def _training_matplotlib(panels: list[list[dict]], metrics: tuple[str, ...]) -> 
     return fig
 
 
-__all__ = ["difference_table", "latest_metrics", "metric_label", "metrics_table", "recall_at_k", "run_history",
-           "training_curves"]
+__all__ = ["metric_label", "recall_at_k", "training_curves"]

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from scipy.ndimage import gaussian_filter
 
 from .. import data as datasets
-from .seen_unseen import UMAPProjection
+from ..analysis.projection import UMAPProjection
 from .style import MARKS, check_backend, class_colours, rgba
 
 CLOUD = "synthetic_cloud"
@@ -38,7 +38,7 @@ def _check(projections) -> dict:
         raise ValueError("projections must be a non-empty dict of name -> UMAPProjection")
     for name, p in projections.items():
         if not isinstance(p, UMAPProjection):
-            raise ValueError(f"projections[{name!r}] must be a UMAPProjection (psviz.viz.umap_project), "
+            raise ValueError(f"projections[{name!r}] must be a UMAPProjection (psviz.analysis.umap_project), "
                              f"got {type(p).__name__}")
         if CLOUD not in p.extras or not len(p.extras[CLOUD]):
             raise ValueError(f"projections[{name!r}] has no synthetic points: make it with "

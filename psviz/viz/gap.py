@@ -6,49 +6,13 @@ regularises against (paper.md: training on the seen classes alone can overfit th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
-from ..analysis import aligned_curves
-from .curves import run_history
+from ..analysis.curves import gap_series
 from .style import arm_colour, check_backend, rgba
-
-REFERENCES = ("heldout", "seen")
-
-
-def _histories(run, name: str) -> list[list[dict]]:
-    """A run-like, or a list of them (one per seed), as a list of histories."""
-    if isinstance(run, Sequence) and not isinstance(run, str) and run and not isinstance(run[0], Mapping):
-        return [run_history(r, name) for r in run]
-    return [run_history(run, name)]
-
-
-def gap_series(runs: dict, *, metric: str = "map@r", reference: str = "heldout") -> dict:
-    """Per run: epochs and the seed mean / sample std of the unseen and reference scores and their gap (fractions).
-
-    Only epochs every seed evaluated on both splits are kept. Raises ValueError when a run has no such epoch.
-    """
-    if reference not in REFERENCES:
-        raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}")
-    if not isinstance(runs, Mapping) or not runs:
-        raise ValueError("runs must be a non-empty dict of name -> FitResult, history, or a list of them (seeds)")
-    out = {}
-    for name, run in runs.items():
-        histories = _histories(run, str(name))
-        epochs, unseen, ref = aligned_curves(histories, metric, reference)
-        if not len(epochs):
-            raise ValueError(f"runs[{name!r}] has no epoch with both 'unseen/{metric}' and '{reference}/{metric}' "
-                             f"(train with holdout_per_class > 0 for 'heldout', or eval_seen=True for 'seen')")
-        series = {"epochs": epochs, "n_seeds": len(histories)}
-        for key, values in (("unseen", unseen), ("reference", ref), ("gap", ref - unseen)):
-            series[f"{key}_mean"] = values.mean(axis=0)
-            series[f"{key}_std"] = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(len(epochs))
-        out[str(name)] = series
-    return out
 
 
 def _label(metric: str) -> str:
@@ -128,4 +92,4 @@ def generalisation_gap(runs: dict, *, metric: str = "map@r", reference: str = "h
     return draw(series, metric, reference_name, title)
 
 
-__all__ = ["REFERENCES", "gap_series", "generalisation_gap"]
+__all__ = ["generalisation_gap"]

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from .. import data as datasets
-from .boundaries import BoundaryView, plotly_camera, region_mesh, views_of
+from ..analysis.boundaries import BoundaryView, views_of
+from .boundaries import plotly_camera, region_mesh
 from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles
 
 SEEN_R, BAND = 0.8, (0.88, 1.0)  # circle: seen points inside the band, the band, unseen rings outside it
@@ -351,7 +352,7 @@ def confidence_landscape(runs, *, space: str = "embedding", resolution: int | No
     views = views_of(runs, space=space, resolution=resolution, max_points=max_points)
     for name, view in zip(runs, views):
         if view.confidence is None:
-            raise ValueError(f"runs[{name!r}]: this view has no confidence; make it with psviz.viz.boundary_view")
+            raise ValueError(f"runs[{name!r}]: this view has no confidence; make it with psviz.analysis.boundary_view")
     title = title or "Where the loss is sure, and where it hesitates"
     return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
 

@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 import torch
 from matplotlib.figure import Figure
 
+from ..analysis.projection import Space, sphere_grid
 from ..synthesis import SynthesisResult
-from ._space import Space, mixing_paths, sphere_grid, unit_circle, with_breaks
+from ._space import mixing_paths, unit_circle, with_breaks
 from .style import LINK_COLOUR, MARKS, SYNTHETIC_COLOUR, check_backend, class_colours
 
 # trace names, which double as legend entries

@@ -4,9 +4,8 @@ JupyterLab (anywidget) and as one offline HTML file."""
 
 from __future__ import annotations
 
-from .from_runs import explorer_data
-from .maps import PROJECTIONS
-from .payload import LAYERS, ExplorerData
+from ...analysis.explorer_data import LAYERS, explorer_data
+from ...analysis.projection import PROJECTIONS
 from .widget import Explorer
 
 
@@ -28,4 +27,4 @@ def explorer(runs, *, projection: str = "umap", layers=tuple(LAYERS), k: int = 8
                                   seed=seed, title=title))
 
 
-__all__ = ["Explorer", "ExplorerData", "LAYERS", "PROJECTIONS", "explorer", "explorer_data"]
+__all__ = ["Explorer", "LAYERS", "PROJECTIONS", "explorer"]

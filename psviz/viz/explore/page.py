@@ -1,5 +1,6 @@
-"""The explorer as one standalone HTML file: the same ES module as the widget, the data inline (binary arrays and
-the sprite sheet as base64), and a few lines that stand in for the Jupyter model. Opens offline, without a kernel."""
+"""The explorer's page: its model (`payload`: the data as JSON and raw arrays, with the colours), and the page as one
+standalone HTML file: the same ES module as the widget, the data inline (binary arrays and the sprite sheet as
+base64), and a few lines that stand in for the Jupyter model. Opens offline, without a kernel."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
+
+from ...analysis.explorer_data import LAYERS, SPLITS, ExplorerData
+from ..style import PALETTE, SYNTHETIC_COLOUR, class_colours
+
 HERE = Path(__file__).resolve().parent
 # Sizes the page was measured at (benchmarks/bench_explorer.py): above this the file is slow to open.
 SIZE_LIMIT_MB = 30
+# the page's layer that shows each overlay
+OVERLAY_KEYS = {"proxies": "proxies", "synthetic": "synthetic", "synthetic_proxies": "synthetic"}
 
 # Stands in for the anywidget model: get/set/on/save_changes over a plain object, arrays decoded to DataViews.
 BOOTSTRAP = """
@@ -79,5 +87,29 @@ def standalone_html(payload: dict, title: str) -> str:
             f"<script type=\"module\">\n{script}\n{BOOTSTRAP}</script>\n</body></html>\n")
 
 
-__all__ = ["SCRIPT_PARTS", "SIZE_LIMIT_MB", "json_for_script", "module_source", "script_source", "standalone_html",
-           "style_source"]
+def payload(data: ExplorerData) -> dict:
+    """The page's model: ``meta`` (JSON) and ``arrays`` (raw little-endian bytes), plus the ``sprite`` PNG."""
+    split_codes = {split: i for i, split in enumerate(SPLITS)}
+    arrays = {"label": data.labels.astype("<i4").tobytes(),
+              "split": np.array([split_codes[str(s)] for s in data.splits], np.uint8).tobytes()}
+    proxy_colours = []
+    for r, name in enumerate(data.runs):
+        arrays[f"xy_{r}"] = np.asarray(data.maps[name], "<f4").tobytes()
+        arrays[f"nn_{r}"] = np.asarray(data.neighbours[name], "<i4").tobytes()
+        arrays[f"sim_{r}"] = np.asarray(data.similarities[name], "<f4").tobytes()
+        for key, values in data.overlays.get(name, {}).items():
+            arrays[f"layer_{r}_{key}"] = np.asarray(values, "<f4").tobytes()
+        proxy_colours.append(class_colours(data.overlay_labels.get(name, {}).get("proxies", [])))
+    present = {OVERLAY_KEYS[key] for overlays in data.overlays.values() for key in overlays}
+    layers = [[key, label] for key, label in LAYERS.items()
+              if key in present or key in set(map(str, data.splits))]
+    meta = {"title": data.title, "runs": list(data.runs), "n": len(data), "k": int(data.neighbours[data.runs[0]].shape[1]),
+            "splits": list(SPLITS), "class_names": {k: list(v) for k, v in data.class_names.items()},
+            "palette": list(PALETTE), "synthetic_colour": SYNTHETIC_COLOUR, "proxy_colours": proxy_colours,
+            "layers": layers, "projection": data.projection,
+            "thumb": {"size": data.thumb_size, "cols": data.thumb_cols} if data.sprite else None}
+    return {"meta": meta, "arrays": arrays, "sprite": data.sprite}
+
+
+__all__ = ["SCRIPT_PARTS", "SIZE_LIMIT_MB", "json_for_script", "module_source", "payload", "script_source",
+           "standalone_html", "style_source"]

@@ -8,9 +8,9 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ...analysis.explorer_data import ExplorerData
 from ...files import atomic_write_text
-from .page import HERE, SIZE_LIMIT_MB, module_source, standalone_html
-from .payload import ExplorerData, payload
+from .page import HERE, SIZE_LIMIT_MB, module_source, payload, standalone_html
 
 
 class Explorer(anywidget.AnyWidget):

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from ... import data as datasets
 from ...synthesis import SynthesisResult
 from ...train.export import EmbeddingExport
-from .._space import Space
-from ..seen_unseen import UMAP_CACHE, UMAPProjection, umap_project
+from .space import Space
+from .umap import UMAP_CACHE, UMAPProjection, umap_project
 
 PROJECTIONS = ("umap", "pca", "tsne")
 LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
@@ -76,4 +76,4 @@ def tsne(rows: np.ndarray, seed: int) -> np.ndarray:
     return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(rows).astype(np.float32)
 
 
-__all__ = ["PROJECTIONS", "project", "seen_classes"]
+__all__ = ["LABELS", "PROJECTIONS", "project", "seen_classes"]

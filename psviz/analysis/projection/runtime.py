@@ -8,7 +8,7 @@ instead. The code and its results are the same; numba recompiles by itself when 
 Set ``PSVIZ_NUMBA_CACHE=0`` to import umap untouched.
 
 `fast_distances` is the other half: within it, umap's small-data path measures its pairs in compiled code
-(`psviz.viz.umap_kernels`) instead of one Python call per pair, with the same values.
+(`psviz.analysis.projection.kernels`) instead of one Python call per pair, with the same values.
 """
 
 from __future__ import annotations
@@ -75,16 +75,16 @@ def _compiled_when_euclidean(plain, euclidean, kernels):
 
 @contextmanager
 def fast_distances():
-    """Within this block, umap's small-data fit and transform take their distances from `umap_kernels`."""
+    """Within this block, umap's small-data fit and transform take their distances from `kernels`."""
     umap = import_umap()
     from umap import distances
 
-    from . import umap_kernels
+    from . import kernels
 
     module = umap.umap_
     with _LOCK:
         plain = module.pairwise_distances
-        module.pairwise_distances = _compiled_when_euclidean(plain, distances.euclidean, umap_kernels)
+        module.pairwise_distances = _compiled_when_euclidean(plain, distances.euclidean, kernels)
     try:
         yield umap
     finally:

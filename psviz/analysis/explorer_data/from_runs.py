@@ -8,10 +8,10 @@ from ...checks import check_int
 from ...synthesis import SynthesisResult
 from ...train import FitResult, export_embeddings, plain_splits, synthetic_batch
 from ...train.export import EmbeddingExport
-from ..seen_unseen import align_to_first
-from .maps import LABELS, project, seen_classes
-from .payload import LAYERS, ExplorerData, check_export, check_same_items, split_neighbours
 from ..gallery import item_pixels
+from ..projection import align_to_first, project, seen_classes
+from ..projection.maps import LABELS
+from .items import LAYERS, ExplorerData, check_export, check_same_items, split_neighbours
 from .thumbnails import sprite_sheet, split_pixels
 
 

@@ -4,7 +4,7 @@ Below 4,096 fitted rows umap-learn 0.5 measures all pairs through scikit-learn's
 metric as a Python callable: one Python call per pair, 4.4 million for the explorer's map of 1,700 by 2,600 items.
 These loops call the same numba function for each pair inside compiled code and store its result the way
 scikit-learn does (in the inputs' float dtype), so the distances, and every map built from them, are unchanged.
-Imported only after umap (`psviz.viz.umap_runtime`).
+Imported only after umap (`psviz.analysis.projection.runtime`).
 """
 
 from __future__ import annotations

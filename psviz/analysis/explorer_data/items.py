@@ -1,6 +1,7 @@
 """What the explorer is given: the items, each run's 2-D map and K nearest neighbours, overlays and thumbnails.
 
-Everything here is plain numpy, so the data can be tested without a browser; `payload` packs it for the page.
+Everything here is plain numpy, so the data can be tested without a browser; `psviz.viz.explore.page.payload` packs
+it for the page.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import torch
 
 from ... import data as datasets
 from ...evaluate import nearest_neighbours
-from ..style import PALETTE, SYNTHETIC_COLOUR, class_colours
 
 SPLITS = (datasets.SEEN, datasets.UNSEEN)
 LAYERS = {"seen": "seen items", "unseen": "unseen items", "proxies": "proxies",
           "synthetic": "one PS batch's synthetic points and proxies"}
-OVERLAY_KEYS = {"proxies": "proxies", "synthetic": "synthetic", "synthetic_proxies": "synthetic"}
 
 
 @dataclass
@@ -97,28 +96,4 @@ def split_neighbours(embeddings: torch.Tensor, splits: np.ndarray, k: int) -> tu
     return index, similarity
 
 
-def payload(data: ExplorerData) -> dict:
-    """The page's model: ``meta`` (JSON) and ``arrays`` (raw little-endian bytes), plus the ``sprite`` PNG."""
-    split_codes = {split: i for i, split in enumerate(SPLITS)}
-    arrays = {"label": data.labels.astype("<i4").tobytes(),
-              "split": np.array([split_codes[str(s)] for s in data.splits], np.uint8).tobytes()}
-    proxy_colours = []
-    for r, name in enumerate(data.runs):
-        arrays[f"xy_{r}"] = np.asarray(data.maps[name], "<f4").tobytes()
-        arrays[f"nn_{r}"] = np.asarray(data.neighbours[name], "<i4").tobytes()
-        arrays[f"sim_{r}"] = np.asarray(data.similarities[name], "<f4").tobytes()
-        for key, values in data.overlays.get(name, {}).items():
-            arrays[f"layer_{r}_{key}"] = np.asarray(values, "<f4").tobytes()
-        proxy_colours.append(class_colours(data.overlay_labels.get(name, {}).get("proxies", [])))
-    present = {OVERLAY_KEYS[key] for overlays in data.overlays.values() for key in overlays}
-    layers = [[key, label] for key, label in LAYERS.items()
-              if key in present or key in set(map(str, data.splits))]
-    meta = {"title": data.title, "runs": list(data.runs), "n": len(data), "k": int(data.neighbours[data.runs[0]].shape[1]),
-            "splits": list(SPLITS), "class_names": {k: list(v) for k, v in data.class_names.items()},
-            "palette": list(PALETTE), "synthetic_colour": SYNTHETIC_COLOUR, "proxy_colours": proxy_colours,
-            "layers": layers, "projection": data.projection,
-            "thumb": {"size": data.thumb_size, "cols": data.thumb_cols} if data.sprite else None}
-    return {"meta": meta, "arrays": arrays, "sprite": data.sprite}
-
-
-__all__ = ["ExplorerData", "LAYERS", "check_export", "check_same_items", "payload", "split_neighbours"]
+__all__ = ["ExplorerData", "LAYERS", "SPLITS", "check_export", "check_same_items", "split_neighbours"]
