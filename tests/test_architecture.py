@@ -276,6 +276,20 @@ def test_no_block_of_six_lines_is_written_twice():
 HEAVY = ("faiss", "sklearn", "pandas", "scipy", "torchvision", "plotly", "matplotlib", "umap")
 
 
+def _hundred_times(tree: ast.AST) -> list[int]:
+    """Lines where a number is multiplied by a literal 100: a fraction turned into percent by hand."""
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+            and any(isinstance(side, ast.Constant) and side.value == 100 for side in (node.left, node.right))]
+
+
+def test_fractions_become_percent_in_one_place():
+    """Metrics are fractions in code; `psviz.percent.percent` is the one step to percent where they are shown."""
+    wrong = [f"{path.relative_to(ROOT)}:{line}" for path in MODULES if path.name != "percent.py"
+             for line in _hundred_times(ast.parse(path.read_text()))]
+    assert not wrong, "write percent(x), not 100 * x:\n" + "\n".join(wrong)
+    assert _hundred_times(ast.parse("x = 100.0 * share")) == [1]
+
+
 def test_the_operator_imports_nothing_heavy():
     """`import psviz; psviz.proxy_synthesis` loads torch and psviz's own small modules only (timings:
     benchmarks/bench_import.py)."""

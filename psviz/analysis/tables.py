@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..names import is_retrieval_metric
+from ..percent import percent
 from .runs import SPLITS, check_runs, check_splits, latest_metrics
 
 
@@ -17,7 +18,7 @@ def metrics_table(results: dict, *, splits=SPLITS) -> pd.DataFrame:
         for split in splits:
             values = metrics.get(split, {})
             if any(is_retrieval_metric(key) for key in values):
-                rows.append({key: 100.0 * value for key, value in values.items() if is_retrieval_metric(key)})
+                rows.append({key: percent(value) for key, value in values.items() if is_retrieval_metric(key)})
                 index.append((name, split))
     if not rows:
         raise ValueError(f"results hold no retrieval metrics for splits {list(splits)}")

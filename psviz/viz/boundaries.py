@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..analysis.boundaries import BoundaryView, views_of
+from ..percent import percent
 from ._space import camera_eye, cut_regions, facing_direction, sphere_triangles, view_angles
 from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles, rgba
 
@@ -24,7 +25,7 @@ SEEN_RADIUS, UNSEEN_RADIUS, UNSEEN_STEP = 0.88, 1.1, 0.05
 def measures_caption(view: BoundaryView) -> str:
     m = view.measures
     return (f"proxy gap {m['mean_gap_deg']:.1f}° (min {m['min_gap_deg']:.1f}°), "
-            f"unseen sharing {100 * m['unseen_sharing']:.0f}%")
+            f"unseen sharing {percent(m['unseen_sharing']):.0f}%")
 
 
 def _display_points(view: BoundaryView) -> np.ndarray:

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from ..analysis.runs import SPLITS, check_runs, check_splits, latest_metrics, run_history
 from ..names import is_retrieval_metric
+from ..percent import percent
 from .style import check_backend, class_colour
 
 # Dash per split, so colour is left to tell the runs apart.
@@ -36,7 +37,7 @@ def metric_label(metric: str) -> str:
 
 def _scale(metric: str, value: float) -> float:
     """``value`` as drawn: retrieval metrics (fractions) in percent, anything else as it is."""
-    return 100.0 * value if is_retrieval_metric(metric) else value
+    return percent(value) if is_retrieval_metric(metric) else value
 
 
 def _present(value) -> bool:
@@ -57,7 +58,7 @@ def _recall_lines(results: dict, splits: tuple[str, ...]) -> list[dict]:
             ks, values = _recalls(metrics.get(split, {}))
             if ks:
                 lines.append(dict(name=f"{name} · {split}", run=name, split=split, colour=class_colour(i), ks=ks,
-                                  percent=[100.0 * v for v in values]))
+                                  percent=[percent(v) for v in values]))
     return lines
 
 

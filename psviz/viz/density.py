@@ -16,6 +16,7 @@ from scipy.ndimage import gaussian_filter
 
 from .. import data as datasets
 from ..analysis.projection import UMAPProjection
+from ..percent import percent
 from .style import MARKS, check_backend, class_colours, rgba
 
 CLOUD = "synthetic_cloud"
@@ -57,9 +58,10 @@ def caption(measures: dict | None) -> str:
     """The measured shares (in the full embedding, not the map) under a panel."""
     if not measures or "unseen_closer_to_synthetic" not in measures:
         return ""
-    text = f"unseen items nearer a synthetic point than any proxy: {100 * measures['unseen_closer_to_synthetic']:.0f}%"
+    share = percent(measures['unseen_closer_to_synthetic'])
+    text = f"unseen items nearer a synthetic point than any proxy: {share:.0f}%"
     if "heldout_closer_to_synthetic" in measures:
-        text += f" (held-out seen items: {100 * measures['heldout_closer_to_synthetic']:.0f}%)"
+        text += f" (held-out seen items: {percent(measures['heldout_closer_to_synthetic']):.0f}%)"
     return text
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..percent import percent
 
 _NEEDED = ("level", "loss", "length", "achieved_rho", "diff", "ci_low", "ci_high", "holm_significant")
 LOSS_NAMES = {"norm_softmax": "Norm-SoftMax", "cosface": "CosFace", "proxy_anchor": "Proxy-Anchor"}
@@ -62,8 +63,8 @@ def effect_forest(table: pd.DataFrame, *, metric_name: str = "unseen MAP@R") -> 
     y = np.arange(len(table))[::-1]
     for yi, (_, row) in zip(y, table.iterrows()):
         colour = verdict_colour(row)
-        ax.plot([100 * row["ci_low"], 100 * row["ci_high"]], [yi, yi], color=colour, lw=1.6)
-        ax.plot(100 * row["diff"], yi, "o", ms=6, color=colour,
+        ax.plot([percent(row["ci_low"]), percent(row["ci_high"])], [yi, yi], color=colour, lw=1.6)
+        ax.plot(percent(row["diff"]), yi, "o", ms=6, color=colour,
                 markerfacecolor=colour if row["holm_significant"] else "white")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [cell_label(r) for _, r in table.iterrows()], fontsize=8)
@@ -95,13 +96,13 @@ def effect_heatmaps(table: pd.DataFrame) -> Figure:
     long); the colour scale is shared and centred on 0, a bold ✱ marks Holm-significant cells."""
     datasets = list(dict.fromkeys(_check(table)["dataset"]))
     grids = {d: heat_grid(table, d) for d in datasets}
-    bound = max(1.0, max(float(np.nanmax(np.abs(100 * g[0].to_numpy(float)))) for g in grids.values()))
+    bound = max(1.0, max(float(np.nanmax(np.abs(percent(g[0].to_numpy(float))))) for g in grids.values()))
     fig = ShownFigure(figsize=(5.2 * len(datasets), 4.0), layout="constrained")
     axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, dataset in zip(axes, datasets):
         diff, flag, rho = grids[dataset]
-        image = ax.imshow(100 * diff.to_numpy(float), cmap="RdBu", vmin=-bound, vmax=bound, aspect="auto")
-        for (i, j), value in np.ndenumerate(100 * diff.to_numpy(float)):
+        image = ax.imshow(percent(diff.to_numpy(float)), cmap="RdBu", vmin=-bound, vmax=bound, aspect="auto")
+        for (i, j), value in np.ndenumerate(percent(diff.to_numpy(float))):
             if not math.isnan(value):
                 star = "✱" if flag.iloc[i, j] is True or flag.iloc[i, j] == 1 else ""
                 ax.text(j, i, f"{value:+.1f}{star}\nρ {rho.iloc[i, j]:.3g}", ha="center", va="center", fontsize=9,

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from ..analysis.curves import gap_series
+from ..percent import percent
 from .style import arm_colour, check_backend, rgba
 
 
@@ -38,7 +39,7 @@ def _plotly(series: dict, metric: str, reference_name: str, title: str) -> go.Fi
         colour = arm_colour(name, i)
         x = s["epochs"]
         for col, (key, what) in enumerate(panels, start=1):
-            mean, std = 100 * s[f"{key}_mean"], 100 * s[f"{key}_std"]
+            mean, std = percent(s[f"{key}_mean"]), percent(s[f"{key}_std"])
             if s["n_seeds"] > 1:
                 fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                                          fill="toself", fillcolor=rgba(colour, 0.15), line=dict(width=0),
@@ -63,7 +64,7 @@ def _matplotlib(series: dict, metric: str, reference_name: str, title: str) -> F
         colour = arm_colour(name, i)
         x = s["epochs"]
         for ax, (key, _) in zip(axes, panels):
-            mean, std = 100 * s[f"{key}_mean"], 100 * s[f"{key}_std"]
+            mean, std = percent(s[f"{key}_mean"]), percent(s[f"{key}_std"])
             ax.plot(x, mean, marker="o", markersize=3, color=colour, label=name if ax is axes[0] else None)
             if s["n_seeds"] > 1:
                 ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)

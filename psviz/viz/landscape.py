@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..analysis.boundaries import BoundaryView, views_of
+from ..percent import percent
 from .boundaries import plotly_camera, region_mesh
 from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles
 
@@ -101,7 +102,7 @@ def caption(view: BoundaryView, sep: str = " · ") -> str:
     m = view.measures
     parts = []
     if "transition_width" in m:
-        parts.append(f"unsure on {100 * m['transition_width']:.0f}% of the way between neighbouring proxies "
+        parts.append(f"unsure on {percent(m['transition_width']):.0f}% of the way between neighbouring proxies "
                      f"({m['transition_degrees']:.0f}°)")
     if "unseen_confidence" in m:
         parts.append(f"confidence on unseen points {m['unseen_confidence']:.2f}")

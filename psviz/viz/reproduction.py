@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..names import BASELINE, WITH_PS, column
+from ..percent import percent
 
 _ARMS = ((BASELINE, "baseline (no PS)", "#444444"), (WITH_PS, "with Proxy Synthesis", "#2E91E5"))
 _DIFFERENCE = ("diff", "ci_low", "ci_high")
@@ -25,24 +26,24 @@ def length_curves(summary: pd.DataFrame, *, short_epoch: int | None = None, titl
         raise ValueError(f"summary lacks columns {sorted(missing)}")
     if summary.empty:
         raise ValueError("summary has no epochs to draw")
-    percent = summary.assign(**{name: 100.0 * summary[name] for name in needed - {"epoch"}})
+    shown = summary.assign(**{name: percent(summary[name]) for name in needed - {"epoch"}})
     fig = Figure(figsize=(8.5, 6.2), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    epochs = percent["epoch"].to_numpy()
+    epochs = shown["epoch"].to_numpy()
     for arm, label, colour in _ARMS:
-        mean = percent[column(arm, "mean")].to_numpy(float)
-        std = np.nan_to_num(percent[column(arm, "std")].to_numpy(float))
+        mean = shown[column(arm, "mean")].to_numpy(float)
+        std = np.nan_to_num(shown[column(arm, "std")].to_numpy(float))
         top.plot(epochs, mean, marker="o", markersize=3, color=colour, label=label)
         top.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
-    baseline = percent[column(BASELINE, "mean")]
+    baseline = shown[column(BASELINE, "mean")]
     peak = int(baseline.idxmax())
     top.annotate(f"baseline peak: epoch {epochs[peak]}", (epochs[peak], baseline.iloc[peak]),
                  xytext=(0, 12), textcoords="offset points", ha="center", fontsize=8)
     top.set(ylabel=metric_label, title=title or "Unseen classes during training (mean ± 1 sample std over seeds)")
     top.legend(loc="lower right", fontsize=8)
     bottom.axhline(0, color="black", linewidth=0.8)
-    bottom.plot(epochs, percent["diff"], marker="o", markersize=3, color="#B68100", label="PS − baseline (paired)")
-    bottom.fill_between(epochs, percent["ci_low"], percent["ci_high"], color="#B68100", alpha=0.2, linewidth=0,
+    bottom.plot(epochs, shown["diff"], marker="o", markersize=3, color="#B68100", label="PS − baseline (paired)")
+    bottom.fill_between(epochs, shown["ci_low"], shown["ci_high"], color="#B68100", alpha=0.2, linewidth=0,
                         label="95% CI of the paired difference")
     bottom.set(xlabel="epoch", ylabel="difference (points)")
     bottom.legend(loc="best", fontsize=8)
