@@ -13,10 +13,10 @@ import argparse
 import warnings
 from pathlib import Path
 
-from psviz.analysis import prepare_report
+from psviz.analysis import pair_figure_data
 from psviz.names import ARMS, WITH_PS, folder_name
 from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
-from psviz.viz import confidence_landscape, decision_boundaries, report_figures, save_figure, synthetic_embeddings
+from psviz.viz import confidence_landscape, decision_boundaries, draw_pair_figures, save_figure, synthetic_embeddings
 
 IMAGES = Path(__file__).resolve().parent / "images"
 DEMO_FIGURES = ("synthetic_embeddings", "umap_seen_unseen", "synthetic_vs_unseen", "recall_at_k", "training_curves",
@@ -55,7 +55,7 @@ def main() -> None:
     if args.demo_dir is not None:
         runs = {arm: load_run(args.demo_dir / "glyphs" / folder_name(arm), "last") for arm, _ in ARMS}
         measures = {name: mechanism_measures(run) for name, run in runs.items()}
-        figures = report_figures(prepare_report(runs, measures=measures), backend="matplotlib")
+        figures = draw_pair_figures(pair_figure_data(runs, measures=measures), backend="matplotlib")
         for name in DEMO_FIGURES:
             written.append(save_figure(figures[name], IMAGES / f"glyphs_{name}.png", dpi=80))
     for path in written:

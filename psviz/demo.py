@@ -78,10 +78,10 @@ def write_figures(runs: dict, toy_runs: dict, output_dir: Path, seed: int = 0, u
     """The report's figures for the glyphs pair (decision regions and landscapes from the toy pair), and the
     embedding explorer of ``explorer_classes`` classes a split (default `EXPLORER_CLASSES`; 0: none)."""
     from .viz.explore import explorer
-    from .viz.pair_figures import write_report
+    from .viz.pair_figures import write_pair_figures
 
     print("\ndrawing the figures…", flush=True)
-    written = write_report(runs, output_dir, boundary_runs=toy_runs, umap_points=umap_points, seed=seed)
+    written = write_pair_figures(runs, output_dir, boundary_runs=toy_runs, umap_points=umap_points, seed=seed)
     classes = EXPLORER_CLASSES if explorer_classes is None else explorer_classes
     if classes:
         print(f"building the embedding explorer ({classes} seen and {classes} unseen classes)…", flush=True)

@@ -6,8 +6,8 @@ import torch
 
 from psviz import proxy_synthesis
 from psviz.train import export_embeddings
-from psviz.analysis.report_data import FOCUS_CLASSES, _focus_classes, prepare_report
-from psviz.viz.pair_figures import report_figures, write_report
+from psviz.analysis.pair_data import FOCUS_CLASSES, _focus_classes, pair_figure_data
+from psviz.viz.pair_figures import draw_pair_figures, write_pair_figures
 from psviz.analysis.projection import umap_project
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 @pytest.mark.slow
 def test_write_report_draws_every_figure_in_both_formats(digits_runs, toy_runs, tmp_path):
-    written = write_report(digits_runs, tmp_path, boundary_runs=toy_runs, umap_points=300)
+    written = write_pair_figures(digits_runs, tmp_path, boundary_runs=toy_runs, umap_points=300)
     names = {p.name for p in written}
     stems = ["synthetic_embeddings", "decision_boundaries", "confidence_landscape", "umap_seen_unseen",
              "synthetic_vs_unseen", "recall_at_k", "training_curves", "retrieval_gallery"]
@@ -27,8 +27,8 @@ def test_write_report_draws_every_figure_in_both_formats(digits_runs, toy_runs, 
 
 
 def test_report_without_boundary_runs_leaves_regions_out_for_a_32d_embedding(digits_runs):
-    data = prepare_report(digits_runs, umap_points=200)
-    figures = report_figures(data)
+    data = pair_figure_data(digits_runs, umap_points=200)
+    figures = draw_pair_figures(data)
     assert "decision_boundaries" not in figures
     umap = figures["umap_seen_unseen"]
     counts = {t.name: len(t.x) for t in umap.data if t.xaxis == "x2"}  # the PS panel
@@ -38,9 +38,9 @@ def test_report_without_boundary_runs_leaves_regions_out_for_a_32d_embedding(dig
 
 def test_report_needs_a_baseline_and_a_ps_run(digits_runs):
     with pytest.raises(ValueError, match="baseline"):
-        prepare_report({"a": digits_runs["baseline"], "b": digits_runs["with PS"]})
+        pair_figure_data({"a": digits_runs["baseline"], "b": digits_runs["with PS"]})
     with pytest.raises(ValueError, match="FitResult"):
-        prepare_report({"baseline": digits_runs["baseline"], "with PS": "run"})
+        pair_figure_data({"baseline": digits_runs["baseline"], "with PS": "run"})
 
 
 def test_many_classes_focus_on_the_batch_classes_and_as_many_unseen():

@@ -18,7 +18,7 @@ numbers, tables, maps or lines of text, which the pictures (`psviz.viz`), the re
 - `boundaries`: each run's decision regions, their confidence and margin measures (`boundary_view`);
 - `explorer_data`: what the embedding explorer shows: each run's map and neighbours of the same items, thumbnails;
 - `gallery`: each query's nearest neighbours per run (`retrieval_rows`) and items as pixels (`item_pixels`);
-- `report_data`: what a baseline-vs-PS report's figures are drawn from (`prepare_report`).
+- `pair_data`: what the figures of a baseline-vs-PS pair are drawn from (`pair_figure_data`).
 """
 
 from .boundaries import BoundaryView, boundary_view
@@ -28,17 +28,17 @@ from .explorer_data import ExplorerData, explorer_data
 from .gallery import item_pixels, retrieval_rows
 from .grid import SUMMARY_COLUMNS, summarise_grid
 from .projection import UMAP_CACHE, UMAPCache, UMAPProjection, align, align_to_first, umap_project
-from .report_data import ReportData, prepare_report
+from .pair_data import PairFigureData, pair_figure_data
 from .runs import latest_metrics, run_history
 from .stats import (ablation_cells, compare, curve_summary, curves_frame, holm, in_percent, paired_difference,
                     paired_row, runs_frame, sign_flip_p, significant, spread)
 from .tables import difference_table, metrics_table
 from .text import format_interval_table, format_measures, format_table, interval_line, summary_line
 
-__all__ = ["BoundaryView", "Comparison", "ExplorerData", "ReportData", "SUMMARY_COLUMNS", "UMAPCache",
+__all__ = ["BoundaryView", "Comparison", "ExplorerData", "PairFigureData", "SUMMARY_COLUMNS", "UMAPCache",
            "UMAPProjection", "UMAP_CACHE", "ablation_cells", "align", "align_to_first", "aligned_curves",
            "boundary_view", "compare", "comparison_rows", "curve_summary", "curves_frame", "difference_table",
            "explorer_data", "format_interval_table", "format_measures", "format_table", "gap_series", "holm",
            "in_percent", "interval_line", "item_pixels", "latest_metrics", "metrics_table", "paired_difference",
-           "paired_row", "paired_rows", "prepare_report", "retrieval_rows", "run_history", "runs_frame",
+           "paired_row", "paired_rows", "pair_figure_data", "retrieval_rows", "run_history", "runs_frame",
            "sign_flip_p", "significant", "spread", "summarise_grid", "summary_line", "umap_project"]

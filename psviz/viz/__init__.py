@@ -18,7 +18,7 @@ from .gap import generalisation_gap
 from .gallery import retrieval_gallery
 from .landscape import confidence_landscape
 from .reproduction import length_curves
-from .pair_figures import report_figures, write_report
+from .pair_figures import draw_pair_figures, write_pair_figures
 from .seen_unseen import umap_seen_unseen
 from .style import MARKS, class_colour
 from .synthetic import set_lambda, synthetic_embeddings
@@ -37,7 +37,7 @@ __all__ = [
     "generalisation_gap",
     "length_curves",
     "recall_at_k",
-    "report_figures",
+    "draw_pair_figures",
     "retrieval_gallery",
     "save_figure",
     "set_lambda",
@@ -45,5 +45,5 @@ __all__ = [
     "synthetic_embeddings",
     "training_curves",
     "umap_seen_unseen",
-    "write_report",
+    "write_pair_figures",
 ]

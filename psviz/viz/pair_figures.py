@@ -1,11 +1,11 @@
 """All the figures for a baseline-vs-PS pair of runs, written as HTML (and PNG) files named for what they show; what
-they are drawn from is `psviz.analysis.report_data`."""
+they are drawn from is `psviz.analysis.pair_data`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.report_data import ReportData, prepare_report
+from ..analysis.pair_data import PairFigureData, pair_figure_data
 from ..data.holdout import HELDOUT
 from ..names import WITH_PS
 from .boundaries import decision_boundaries
@@ -19,8 +19,8 @@ from .seen_unseen import umap_seen_unseen
 from .synthetic import synthetic_embeddings
 
 
-def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str = "plotly") -> dict:
-    """{file stem: figure} drawn from `prepare_report`'s data."""
+def draw_pair_figures(data: PairFigureData, *, gallery_queries: int = 6, backend: str = "plotly") -> dict:
+    """{file stem: figure} drawn from `pair_figure_data`'s data."""
     ps_config = data.runs[WITH_PS].config
     figures = {"synthetic_embeddings": synthetic_embeddings(
         data.batch, class_names=data.seen_names, backend=backend,
@@ -41,17 +41,17 @@ def report_figures(data: ReportData, *, gallery_queries: int = 6, backend: str =
     return figures
 
 
-def write_report(runs: dict, output_dir: str | Path, *, png: bool = True, boundary_runs: dict | None = None,
-                 umap_points: int = 2000, seed: int = 0, measures: dict | None = None) -> list[Path]:
+def write_pair_figures(runs: dict, output_dir: str | Path, *, png: bool = True, boundary_runs: dict | None = None,
+                       umap_points: int = 2000, seed: int = 0, measures: dict | None = None) -> list[Path]:
     """Write every figure as ``<name>.html`` (sharing one plotly.min.js) and, with ``png``, ``<name>.png``."""
     output_dir = Path(output_dir)
-    data = prepare_report(runs, boundary_runs=boundary_runs, umap_points=umap_points, seed=seed, measures=measures)
+    data = pair_figure_data(runs, boundary_runs=boundary_runs, umap_points=umap_points, seed=seed, measures=measures)
     written = [save_figure(fig, output_dir / f"{name}.html", plotlyjs="directory")
-               for name, fig in report_figures(data).items()]
+               for name, fig in draw_pair_figures(data).items()]
     if png:
         written += [save_figure(fig, output_dir / f"{name}.png")
-                    for name, fig in report_figures(data, backend="matplotlib").items()]
+                    for name, fig in draw_pair_figures(data, backend="matplotlib").items()]
     return written
 
 
-__all__ = ["report_figures", "write_report"]
+__all__ = ["draw_pair_figures", "write_pair_figures"]

@@ -1,4 +1,4 @@
-"""What the figures of a baseline-vs-PS report are drawn from, computed once for both backends: the PS batch, each
+"""What the figures of a baseline-vs-PS pair are drawn from, computed once for both backends: the PS batch, each
 run's UMAP map with its synthetic cloud, the decision regions of a 2-D/3-D pair and the gallery's embeddings."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .projection import umap_project
 
 
 @dataclass
-class ReportData:
+class PairFigureData:
     """What the report's figures are drawn from, computed once for both backends."""
 
     runs: dict
@@ -54,9 +54,9 @@ def _focus_classes(batch: SynthesisResult, n_seen: int, n_unseen: int, seed: int
     return seen, unseen
 
 
-def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000, seed: int = 0,
-                   measures: dict | None = None, cloud_points: int = 800) -> ReportData:
-    """Embed, project and sample everything `psviz.viz.report_figures` draws for a baseline and a PS run.
+def pair_figure_data(runs: dict, *, boundary_runs: dict | None = None, umap_points: int = 2000, seed: int = 0,
+                     measures: dict | None = None, cloud_points: int = 800) -> PairFigureData:
+    """Embed, project and sample everything `psviz.viz.draw_pair_figures` draws for a baseline and a PS run.
 
     With many classes (glyphs), the UMAP shows the PS batch's seen classes and as many random unseen ones, all their
     items; otherwise up to ``umap_points`` items per split. Each run's map also places ``cloud_points`` synthetic
@@ -93,8 +93,8 @@ def prepare_report(runs: dict, *, boundary_runs: dict | None = None, umap_points
                                          proxy_classes=focus[0] if focus else None, cloud=cloud, seed=seed)
     gallery_set = splits[datasets.UNSEEN][0] if one_unseen_set else None
     gallery_embeddings = gallery_embeddings or None
-    return ReportData(runs, batch, splits[datasets.SEEN][0].class_names, boundaries, projections, gallery_set,
-                      gallery_embeddings, seed, measures)
+    return PairFigureData(runs, batch, splits[datasets.SEEN][0].class_names, boundaries, projections, gallery_set,
+                          gallery_embeddings, seed, measures)
 
 
-__all__ = ["FOCUS_CLASSES", "MANY_CLASSES", "ReportData", "prepare_report"]
+__all__ = ["FOCUS_CLASSES", "MANY_CLASSES", "PairFigureData", "pair_figure_data"]
