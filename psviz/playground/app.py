@@ -189,7 +189,11 @@ class Playground:
     def _restarting(self) -> None:
         """Say so until the new runs' first picture: an epoch of the old runs drawn meanwhile keeps the words."""
         self._replaced = self.snapshot.run
-        self.epoch.object = epoch_html(self.settings, 0, "restarting…")
+        self.epoch.object = self._epoch_line(None)
+
+    def _epoch_line(self, snapshot: Snapshot | None) -> str:
+        """The epoch line: ``snapshot``'s, or "restarting…" (``None``) until the new runs' first picture."""
+        return epoch_html(self.settings, 0, "restarting…") if snapshot is None else epoch_html(snapshot)
 
     def _clicked(self, event) -> None:
         pane = self.panes["synthetic"]
@@ -281,8 +285,7 @@ class Playground:
             self.drawn.value += 1
             if self._replaced is not None and snapshot.run != self._replaced:
                 self._replaced = None
-            self.epoch.object = (epoch_html(snapshot) if self._replaced is None
-                                 else epoch_html(self.settings, 0, "restarting…"))
+            self.epoch.object = self._epoch_line(snapshot if self._replaced is None else None)
             self.measures.object = measures_table(snapshot)
             self.chosen_info.object = self._chosen_html()
             # the player's state now: a pause pressed while this epoch trained has the last word
