@@ -27,7 +27,7 @@ from test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser te
 
 
 def runs_for(paths, folder: Path) -> dict:
-    from psviz.names import ARMS
+    from psviz.base.names import ARMS
     from psviz.train import fit, load_run, preset
 
     if paths:

@@ -80,7 +80,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "psviz.cli", "playground", "--no-browser", "--port", str(port)]
+    command = [sys.executable, "-m", "psviz.apps.cli", "playground", "--no-browser", "--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 180

@@ -20,7 +20,7 @@ import torch
 
 from psviz import losses
 from psviz.integrations.pml import TWINS, from_psviz
-from psviz.synthesis import ProxySynthesis
+from psviz.method.synthesis import ProxySynthesis
 
 
 def step_seconds(loss, embeddings, labels, repeats: int) -> float:

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from psviz.synthesis import ProxySynthesis
+from psviz.method.synthesis import ProxySynthesis
 from psviz.train import preset
 from psviz.train import build, distributed
 from psviz.train.batches import Batches, loader as batch_loader

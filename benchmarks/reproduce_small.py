@@ -10,7 +10,7 @@ Any `psviz reproduce` option works. Finished runs live in results/small/runs/ (o
 import sys
 import time
 
-from psviz.cli import main
+from psviz.apps.cli import main
 
 if __name__ == "__main__":
     started = time.perf_counter()

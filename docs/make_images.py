@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from psviz.analysis import pair_figure_data
-from psviz.names import ARMS, WITH_PS, folder_name
+from psviz.base.names import ARMS, WITH_PS, folder_name
 from psviz.train import build_datasets, fit, load_run, mechanism_measures, preset, synthetic_batch
 from psviz.viz import confidence_landscape, decision_boundaries, draw_pair_figures, save_figure, synthetic_embeddings
 

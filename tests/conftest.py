@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from psviz.names import ARMS
+from psviz.base.names import ARMS
 from psviz.train import fit, preset
 
 
@@ -79,7 +79,7 @@ def demo_output(tmp_path_factory):
     import io
     from contextlib import redirect_stdout
 
-    from psviz.cli import main
+    from psviz.apps.cli import main
 
     folder = tmp_path_factory.mktemp("demo")
     out = io.StringIO()

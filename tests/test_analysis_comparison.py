@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from psviz.analysis import Comparison, comparison_rows, format_measures
-from psviz.names import BASELINE, PERCENT_MEASURES, WITH_PS
+from psviz.base.names import BASELINE, PERCENT_MEASURES, WITH_PS
 from psviz.train.mechanism import MEASURE_NAMES
 
 
@@ -44,7 +44,7 @@ def test_embeddings_come_for_every_arm_with_the_same_options(toy3_runs):
 
 
 def test_saved_runs_reopen_as_a_comparison(tmp_path):
-    from psviz.names import ARMS
+    from psviz.base.names import ARMS
     from psviz.train import fit, preset
 
     dirs = {name: tmp_path / str(ps) for name, ps in ARMS}

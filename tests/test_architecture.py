@@ -38,13 +38,32 @@ MAY_IMPORT = {
 }
 
 
+def test_the_folder_tree_is_the_documented_one():
+    """psviz/ holds folders only (besides its `__init__` and `__main__`), one per line of ARCHITECTURE.md's tree, each
+    with the layer the table gives its parts; the grouped layers' modules sit in their group's folder."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    drawn = {line.split("── ")[1].split("/")[0]: int(line.split("/")[1].split()[0])
+             for line in text.splitlines() if line.startswith(("├── ", "└── "))}
+    found = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert set(drawn) == found
+    assert {p.name for p in PACKAGE.glob("*.py")} == {"__init__.py", "__main__.py"}
+    table = {row.split("|")[2].strip(" `").split(".")[0]: int(row.split("|")[1]) for row in text.splitlines()
+             if row.startswith("| ") and row.split("|")[1].strip().isdigit()}
+    assert all(table[folder] == layer for folder, layer in drawn.items() if folder in table)
+    assert {unit for unit in MAY_IMPORT if unit != "__main__"} == {_unit(_parts(p)) for p in MODULES} - {"__init__",
+                                                                                                       "__main__"}
+
+
 def _parts(path: Path) -> tuple[str, ...]:
     return path.relative_to(PACKAGE).with_suffix("").parts
 
 
+GROUPS = {"base", "method", "apps"}  # the folders that group a layer's parts (docs/ARCHITECTURE.md)
+
+
 def _unit(parts: tuple[str, ...]) -> str:
-    """The subpackage (or top-level module) a module belongs to."""
-    return parts[0]
+    """The part a module belongs to: its subpackage or top-level module, inside a layer's group folder if any."""
+    return parts[1] if parts[0] in GROUPS and len(parts) > 1 else parts[0]
 
 
 def _imports(path: Path):
@@ -90,7 +109,7 @@ def test_each_part_imports_only_the_layers_below_it():
 
 
 # reproduce's modules that draw figures and compute nothing: the only ones of reproduce that may import viz
-DRAWING = {("reproduce", "figures")}
+DRAWING = {("apps", "reproduce", "figures")}
 
 
 def test_the_reproduction_takes_no_numbers_from_the_pictures():
@@ -139,7 +158,7 @@ def test_viz_only_draws():
     assert not stale, f"RENDERS_WITHOUT names modules that are gone: {stale}"
 
 
-DEMO_USERS = {"psviz/cli.py"}  # the command that runs the demo; nothing else uses the app as a library
+DEMO_USERS = {"psviz/apps/cli.py"}  # the command that runs the demo; nothing else uses the app as a library
 
 
 def _notebook_code(path: Path) -> str:
@@ -151,7 +170,7 @@ def _notebook_code(path: Path) -> str:
 
 
 def test_nothing_uses_the_demo_as_a_library():
-    """`psviz.demo` is the app: its numbers and text come from `analysis` (and its stored settings from
+    """`psviz.apps.demo` is the app: its numbers and text come from `analysis` (and its stored settings from
     `reproduce.stored`), so psviz, the notebooks and the tests import those, never the demo."""
     sources = {**{path: path.read_text() for path in MODULES}, **{path: path.read_text() for path in
                sorted((ROOT / "tests").glob("*.py"))}, **{path: _notebook_code(path) for path in
@@ -160,7 +179,7 @@ def test_nothing_uses_the_demo_as_a_library():
     for path, source in sources.items():
         package = _parts(path)[:-1] if path.is_relative_to(PACKAGE) else ()
         if str(path.relative_to(ROOT)) not in DEMO_USERS and any(
-                _resolved(target, name) == ("demo",) for target, name, _ in _source_imports(source, package)):
+                _resolved(target, name) == ("apps", "demo") for target, name, _ in _source_imports(source, package)):
             wrong.append(str(path.relative_to(ROOT)))
     assert not wrong, f"import psviz.demo: {wrong}"
 
@@ -216,7 +235,8 @@ def test_no_module_imports_itself_through_others():
     """No cycle in psviz's module-level import graph (`import_graph`), inside one part (two modules of reproduce) or
     across parts: a lazy import inside a function that dodges a cycle counts as the cycle it dodges."""
     graph = import_graph()
-    assert "psviz.reproduce.plan" in graph["psviz.reproduce"] and "psviz.analysis.grid" in graph["psviz.analysis"]
+    assert "psviz.apps.reproduce.plan" in graph["psviz.apps.reproduce"]
+    assert "psviz.analysis.grid" in graph["psviz.analysis"]
     cycles = [" <-> ".join(part) + ": " + ", ".join(f"{a} imports {b} (line {graph[a][b]})" for a in part
                                                     for b in part if b in graph[a])
               for part in _cycles(graph)]
@@ -283,7 +303,7 @@ def _hundred_times(tree: ast.AST) -> list[int]:
 
 
 def test_fractions_become_percent_in_one_place():
-    """Metrics are fractions in code; `psviz.percent.percent` is the one step to percent where they are shown."""
+    """Metrics are fractions in code; `psviz.base.percent.percent` is the one step to percent where they are shown."""
     wrong = [f"{path.relative_to(ROOT)}:{line}" for path in MODULES if path.name != "percent.py"
              for line in _hundred_times(ast.parse(path.read_text()))]
     assert not wrong, "write percent(x), not 100 * x:\n" + "\n".join(wrong)
@@ -303,7 +323,7 @@ def test_the_operator_imports_nothing_heavy():
 def test_lazy_names_resolve_and_unknown_ones_raise():
     import psviz
 
-    assert psviz.proxy_synthesis is __import__("psviz.synthesis").synthesis.proxy_synthesis
+    assert psviz.proxy_synthesis is __import__("psviz.method.synthesis").synthesis.proxy_synthesis
     assert psviz.train.fit and psviz.losses.create and "viz" in dir(psviz)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         psviz.nope  # noqa: B018

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from psviz.base.files import atomic_write
 from psviz.data import cache_lock, glyphs
-from psviz.files import atomic_write
 
 BUILD_SECONDS = 1.5  # long enough that every racer arrives while the first one builds
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from psviz.cli import main
+from psviz.apps.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,7 @@ def test_demo_end_to_end_writes_its_tables_figures_and_page(demo_output):
 
 def test_the_demo_verdict_is_the_stored_effect_map_cell():
     """The toy verdict trains the effect map's own cell: its configs are the ones whose records are stored."""
-    from psviz.reproduce.stored import STORED_RUNS, toy_cell
+    from psviz.apps.reproduce.stored import STORED_RUNS, toy_cell
     from psviz.train import preset
     from psviz.train.records import RecordStore
 
@@ -109,7 +109,7 @@ def test_the_demo_verdict_is_the_stored_effect_map_cell():
 
 @pytest.mark.slow  # the one second run of the demo, on purpose: one worker against demo_output's default
 def test_demo_with_one_worker_gives_the_same_table(demo_output, tmp_path):
-    from psviz.cli import main
+    from psviz.apps.cli import main
 
     folder, _ = demo_output
     assert main(["demo", "--output-dir", str(tmp_path), "--seeds", "2", "--epochs", "1", "--no-progress",

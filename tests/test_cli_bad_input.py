@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from psviz.cli import main
+from psviz.apps.cli import main
 from psviz.train import fit, preset
 from psviz.train.run_folder import locked
 

@@ -51,8 +51,8 @@ def page(site: Path, name: str) -> str:
 def test_the_api_pages_are_generated_from_the_docstrings(site):
     losses = page(site, "api/losses")
     for name in ("NormSoftmaxLoss", "ProxyAnchorLoss", "SoftTripleLoss", "create"):
-        assert f'id="psviz.losses.{name}"' in losses, name
-    assert 'id="psviz.synthesis.ProxySynthesis"' in page(site, "api/psviz")
+        assert f'id="psviz.method.losses.{name}"' in losses, name
+    assert 'id="psviz.method.synthesis.ProxySynthesis"' in page(site, "api/psviz")
     assert 'id="psviz.integrations.pml.with_proxy_synthesis"' in page(site, "api/pml")
     # members follow __all__: a helper the module does not export stays out
     assert 'id="psviz.integrations.pml.class_rows"' not in page(site, "api/pml")

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from psviz.reproduce.effect_map import (LEVELS, LONG, MAX_MU, SHORT, EffectMapPlan, Level, level_cells, long_epochs,
-                                        mu_for)
-from psviz.reproduce.effect_report import effect_section
-from psviz.reproduce.effect_results import effect_table, teaching_level
-from psviz.synthesis import n_synthetic_for
+from psviz.apps.reproduce.effect_map import (LEVELS, LONG, MAX_MU, SHORT, EffectMapPlan, Level, level_cells,
+                                             long_epochs, mu_for)
+from psviz.apps.reproduce.effect_report import effect_section
+from psviz.apps.reproduce.effect_results import effect_table, teaching_level
+from psviz.method.synthesis import n_synthetic_for
 from psviz.train.records import run_key, run_record
 from psviz.viz.effect_map import HELPS, HURTS, NEITHER, effect_forest, effect_heatmaps, heat_grid
 
@@ -216,7 +216,7 @@ def test_psviz_reproduce_trains_the_studies_and_writes_their_sections(tmp_path, 
     """`psviz reproduce --tiny --parts <the studies>`: pilots, rules L and P, both arms, and the two report sections;
     the same command again trains nothing."""
     pytest.importorskip("timm", reason="the pretrained extra is not installed")
-    from psviz.cli import main
+    from psviz.apps.cli import main
 
     args = ["reproduce", "--tiny", "--parts", "effect-pilot,effect-map,pretrained-pilot,pretrained",
             "--results-dir", str(tmp_path / "small"), "--doc", str(tmp_path / "RESULTS.md"),
@@ -234,8 +234,8 @@ def test_psviz_reproduce_trains_the_studies_and_writes_their_sections(tmp_path, 
 
 
 def test_holm_counts_cells_not_run_yet_and_the_region_rule_needs_neighbours():
-    from psviz.reproduce.effect_report import regions
-    from psviz.reproduce.effect_results import with_holm
+    from psviz.apps.reproduce.effect_report import regions
+    from psviz.apps.reproduce.effect_results import with_holm
 
     rows = [{"dataset": "toy", "classes": c, "level": f"toy-{c}", "loss": "norm_softmax", "length": "long",
              "rho": rho, "diff": diff, "p": p, "sign_flip_p": p, "n": 10, "planned": 10}

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 import psviz
 from psviz import losses as psviz_losses
 from psviz.integrations import pml as ps_pml
-from psviz.synthesis import ProxySynthesis
+from psviz.method.synthesis import ProxySynthesis
 
 losses = pytest.importorskip("pytorch_metric_learning.losses", reason="pytorch-metric-learning is a dev extra")
 distances = pytest.importorskip("pytorch_metric_learning.distances")

@@ -1,4 +1,4 @@
-"""psviz.paper: the paper's Table 6 and the released CARS196 runs, keyed by psviz's own loss and dataset names."""
+"""psviz.base.paper: the paper's Table 6 and the released CARS196 runs, keyed by psviz's own loss and dataset names."""
 
 import math
 
@@ -112,7 +112,7 @@ def test_released_cars196_runs():
 def test_the_reproduction_trains_table_6s_losses_not_every_registered_one(monkeypatch):
     """A ninth loss in psviz's registry would have no Table 6 row: `psviz reproduce` keeps to the paper's eight."""
     from psviz import losses
-    from psviz.reproduce import Plan
+    from psviz.apps.reproduce import Plan
 
     assert paper.TABLE6_LOSSES == tuple(paper.TABLE6) and len(paper.TABLE6_LOSSES) == 8
     assert set(paper.TABLE6_LOSSES) <= set(losses.available())

@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from psviz.playground.state import (CONTROLS, KEYS, Settings, SettingsError, config_yaml, default_mu, parse_query,
+from psviz.apps.playground.state import (CONTROLS, KEYS, Settings, SettingsError, config_yaml, default_mu, parse_query,
                                     query_string, rho_text, to_query, train_config)
 from psviz.train import TrainConfig, fit
 from psviz.train.presets import TOY_LONG_EPOCHS
@@ -94,7 +94,7 @@ def test_every_key_is_a_setting_or_hide():
 # ---- the same experiment from the command line -----------------------------------------------------------------
 
 def test_the_exported_yaml_is_a_config_psviz_train_accepts(tmp_path):
-    from psviz.cli import main
+    from psviz.apps.cli import main
 
     settings = Settings(classes=4, emb=2, loss="cosface", mu=0.5, noise=0.2, epochs=2, seed=3)
     path = tmp_path / "playground.yaml"
@@ -109,7 +109,7 @@ def test_the_exported_yaml_is_a_config_psviz_train_accepts(tmp_path):
 
 
 def test_the_playground_gives_the_numbers_psviz_train_gives():
-    from psviz.playground.session import Pair
+    from psviz.apps.playground.session import Pair
 
     settings = Settings(classes=4, emb=2, epochs=3)
     pair = Pair(settings)
@@ -126,7 +126,7 @@ def test_the_playground_gives_the_numbers_psviz_train_gives():
 # ---- the runs and the player -----------------------------------------------------------------------------------
 
 def _after(settings: Settings, epochs: int):
-    from psviz.playground.session import Pair
+    from psviz.apps.playground.session import Pair
 
     pair = Pair(settings)
     for _ in range(epochs):
@@ -167,7 +167,7 @@ def test_a_snapshot_holds_what_the_views_draw():
 
 
 def test_the_player_plays_pauses_steps_resets_and_closes():
-    from psviz.playground.session import Pair, Player
+    from psviz.apps.playground.session import Pair, Player
 
     shown, lock = [], threading.Lock()
 
@@ -210,7 +210,7 @@ def test_the_player_plays_pauses_steps_resets_and_closes():
 
 
 def test_a_failed_epoch_is_reported_and_pauses():
-    from psviz.playground.session import Pair, Player
+    from psviz.apps.playground.session import Pair, Player
 
     reported = []
     pair = Pair(Settings(classes=4, emb=2))
@@ -227,7 +227,7 @@ def test_a_failed_epoch_is_reported_and_pauses():
 
 
 def test_close_all_ends_every_thread():
-    from psviz.playground.session import Pair, Player, close_all
+    from psviz.apps.playground.session import Pair, Player, close_all
 
     players = [Player(Pair(Settings(classes=4, emb=2)), lambda s: None) for _ in range(2)]
     players[0].play()
@@ -240,8 +240,9 @@ def test_close_all_ends_every_thread():
 
 @pytest.mark.parametrize("emb", [2, 3])
 def test_figures_draw_and_patch_in_place(emb):
-    from psviz.playground.batch import CHOSEN, chosen_synthetic, chosen_text, synthetic_figure, synthetic_patch
-    from psviz.playground.views import curves_figure, curves_patch, landscape_figure, landscape_patch, measures_table
+    from psviz.apps.playground.batch import CHOSEN, chosen_synthetic, chosen_text, synthetic_figure, synthetic_patch
+    from psviz.apps.playground.views import (curves_figure, curves_patch, landscape_figure, landscape_patch,
+                                             measures_table)
 
     pair = _after(Settings(classes=4, emb=emb), 1)
     before = pair.snapshot()
@@ -280,8 +281,8 @@ def test_the_lesson_links_in_the_guide_open_without_a_note():
 
 @pytest.mark.slow
 def test_the_trainer_process_gives_what_a_pair_here_gives():
-    from psviz.playground.session import Pair, Player
-    from psviz.playground.worker import Trainer, TrainerError
+    from psviz.apps.playground.session import Pair, Player
+    from psviz.apps.playground.worker import Trainer, TrainerError
 
     settings = Settings(classes=4, emb=2, epochs=3)
     trainer = Trainer(threads=1)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from psviz.reproduce.effect_map import EffectMapPlan
-from psviz.reproduce.effect_results import FAMILYWISE, PRIMARY, SECONDARY
-from psviz.reproduce.pretrained import PretrainedPlan
 from psviz.analysis.stats import CONFIDENCE
+from psviz.apps.reproduce.effect_map import EffectMapPlan
+from psviz.apps.reproduce.effect_results import FAMILYWISE, PRIMARY, SECONDARY
+from psviz.apps.reproduce.pretrained import PretrainedPlan
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PREREGISTRATION.md"

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from psviz import data
+from psviz.apps.reproduce.pretrained import IMAGENET, SCRATCH, Choice, PretrainedPlan, choose, step_epoch
+from psviz.apps.reproduce.pretrained_report import cell_rows, pretrained_section, verdict
 from psviz.data.transforms import GreyToRGB, tensor_image_transform
-from psviz.reproduce.pretrained import IMAGENET, SCRATCH, Choice, PretrainedPlan, choose, step_epoch
-from psviz.reproduce.pretrained_report import cell_rows, pretrained_section, verdict
 from psviz.train import TrainConfig
 from psviz.train.records import run_key, run_record
 
@@ -121,8 +121,8 @@ def test_grey_tensors_become_normalised_rgb_crops():
 
 def test_the_full_recipe_knows_the_packaged_weights(monkeypatch):
     pytest.importorskip("timm", reason="the pretrained extra is not installed")
+    from psviz.apps.reproduce.full import benchmark_config, readiness
     from psviz.models import efficientnet
-    from psviz.reproduce.full import benchmark_config, readiness
 
     found = readiness("cub200", "/no/such/folder", model="efficientnet_lite0")
     assert found["weights"].ok and "installed" in found["weights"].found and not found["data"].ok

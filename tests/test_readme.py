@@ -31,7 +31,7 @@ def test_every_relative_link_in_the_readme_resolves():
 
 def test_the_readme_demo_table_is_the_stored_effect_map_cell():
     from psviz.analysis import paired_rows
-    from psviz.reproduce.stored import STORED_RUNS, toy_cell
+    from psviz.apps.reproduce.stored import STORED_RUNS, toy_cell
     from psviz.train.records import RecordStore
 
     plan, cell, long = toy_cell()
@@ -50,7 +50,7 @@ def test_the_readme_demo_table_is_the_stored_effect_map_cell():
 
 
 def test_the_readme_glyphs_interval_is_the_stored_one():
-    from psviz.reproduce.stored import stored_glyphs_rows
+    from psviz.apps.reproduce.stored import stored_glyphs_rows
 
     rows = {row["metric"]: row for row in stored_glyphs_rows()}
     m, r1 = rows["map@r"], rows["recall@1"]
@@ -59,7 +59,7 @@ def test_the_readme_glyphs_interval_is_the_stored_one():
 
 
 def test_the_readme_says_what_holm_says_of_the_cell():
-    from psviz.reproduce.stored import stored_toy_line
+    from psviz.apps.reproduce.stored import stored_toy_line
 
     line = stored_toy_line()
     assert "not significant at 0.05" in line  # the stored cell, over the whole pre-registered family

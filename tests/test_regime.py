@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from psviz.reproduce import Plan
-from psviz.reproduce.regime import (MAX_SEED_STD, MIN_DROP, TOY_CANDIDATES, Candidate, RegimePlan, judge, select,
+from psviz.apps.reproduce import Plan
+from psviz.apps.reproduce.regime import (MAX_SEED_STD, MIN_DROP, TOY_CANDIDATES, Candidate, RegimePlan, judge, select,
                                     smooth)
 
 
@@ -138,7 +138,7 @@ def test_the_stored_sweep_chooses_the_regime_notebook_03_trains():
     still the 3-D embedding it chose (the toy preset now follows rule T of the effect map: tests/test_effect_map.py)."""
     from pathlib import Path
 
-    from psviz.reproduce.regime import REGIME
+    from psviz.apps.reproduce.regime import REGIME
     from psviz.train.records import RecordStore
 
     store = RecordStore(Path(__file__).resolve().parent.parent / "results" / "small" / "runs")

@@ -1,4 +1,4 @@
-"""psviz.registry: one lenient name lookup for losses, datasets, models, presets and the paper's benchmarks, which
+"""psviz.base.registry: one lenient name lookup for losses, datasets, models, presets and the paper's benchmarks, which
 gives back the canonical name so a config, its run key and its cache entry have one spelling."""
 
 import ast
@@ -8,7 +8,7 @@ import pytest
 
 import psviz
 from psviz import data, losses, models, paper
-from psviz.registry import Registry
+from psviz.base.registry import Registry
 from psviz.train import ConfigError, TrainConfig, preset
 from psviz.train.records import run_key
 
@@ -53,15 +53,15 @@ def test_a_second_spelling_of_a_registered_name_is_refused():
 
 
 def test_the_registry_is_a_base_module():
-    tree = ast.parse((PACKAGE / "registry.py").read_text())
+    tree = ast.parse((PACKAGE / "base" / "registry.py").read_text())
     imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     assert not [name for name in imported if name.startswith("psviz") or not name or name.startswith(".")]
     assert all(node.level == 0 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom))
 
 
-@pytest.mark.parametrize("module", ["losses/__init__.py", "data/__init__.py", "paper.py", "models/__init__.py",
-                                    "train/presets.py"])
+@pytest.mark.parametrize("module", ["method/losses/__init__.py", "data/__init__.py", "base/paper.py",
+                                    "models/__init__.py", "train/presets.py"])
 def test_lookups_use_the_registry_not_their_own_key(module):
     tree = ast.parse((PACKAGE / module).read_text())
     assert "_key" not in {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from psviz import synthesis
-from psviz.cli import main
+from psviz.apps.cli import main
+from psviz.apps.reproduce import Plan
 from psviz.data import glyphs
-from psviz.reproduce import Plan
-from psviz.synthesis import ProxySynthesis, proxy_synthesis
+from psviz.method.synthesis import ProxySynthesis, proxy_synthesis
 from psviz.train.export import EmbeddingExport
 from psviz.train.records import RecordStore, run_record
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from psviz.cli import main
+from psviz.apps.cli import main
 from psviz.train import TrainConfig
 from psviz.train.config import ConfigError
 from psviz.train.records import RecordStore, run_record
@@ -234,7 +234,7 @@ def test_a_full_disk_while_saving_a_checkpoint_is_one_line_and_loses_nothing(tmp
 def test_a_full_disk_in_the_library_is_an_oserror_naming_the_checkpoint(tmp_path, monkeypatch):
     import errno
 
-    from psviz.files import atomic_write
+    from psviz.base.files import atomic_write
     from psviz.train import checkpoint
 
     def no_space(path, write, sync=False):

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from psviz import losses, paper
-from psviz.cli import main
-from psviz.reproduce import NotReady, Plan, check_ready, run_benchmark
-from psviz.reproduce import markdown as md
 from psviz.analysis.stats import compare, in_percent, paired_difference, runs_frame
+from psviz.apps.cli import main
+from psviz.apps.reproduce import NotReady, Plan, check_ready, run_benchmark
+from psviz.apps.reproduce import markdown as md
 from psviz.train.records import RecordStore, run_key
 
 from markdown_tables import parse_difference, parse_mean_std, read_tables
@@ -298,7 +298,7 @@ def test_committed_results_are_what_the_command_writes_from_the_committed_runs(t
 
 @pytest.mark.slow
 def test_a_dataset_that_cannot_load_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
-    from psviz.reproduce import small
+    from psviz.apps.reproduce import small
 
     def refuse(name, split, **options):
         raise ValueError(f"{name}: no files here")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from psviz.cli import main
+from psviz.apps.cli import main
 from psviz.train import Interrupted, RunFolderWarning, fit, load_checkpoint, load_run, preset
 from psviz.train.run_folder import LOCK, RunFolderError, locked
 

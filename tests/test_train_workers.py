@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from psviz.names import ARMS, BASELINE, WITH_PS
+from psviz.base.names import ARMS, BASELINE, WITH_PS
 from psviz.train import fit, fit_in_workers, load_checkpoint, mechanism_measures, preset
 
 ROOT = Path(__file__).resolve().parents[1]

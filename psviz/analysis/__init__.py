@@ -3,7 +3,7 @@ the figures draw, and the text that reports them.
 
 Nothing here trains or draws: it reads what training stored (runs, histories, metric dicts, run records) and returns
 numbers, tables, maps or lines of text, which the pictures (`psviz.viz`), the reproduction's reports
-(`psviz.reproduce`), the demo and the notebooks share.
+(`psviz.apps.reproduce`), the demo and the notebooks share.
 
 - `stats`: per-run records to tables: each arm's mean ± sample std, the paired-by-seed difference, Holm, sign flips;
 - `grid`: the α × μ grid's summary per cell (`summarise_grid`);
@@ -27,8 +27,8 @@ from .curves import aligned_curves, gap_series
 from .explorer_data import ExplorerData, explorer_data
 from .gallery import item_pixels, retrieval_rows
 from .grid import SUMMARY_COLUMNS, summarise_grid
-from .projection import UMAP_CACHE, UMAPCache, UMAPProjection, align, align_to_first, umap_project
 from .pair_data import PairFigureData, pair_figure_data
+from .projection import UMAP_CACHE, UMAPCache, UMAPProjection, align, align_to_first, umap_project
 from .runs import latest_metrics, run_history
 from .stats import (ablation_cells, compare, curve_summary, curves_frame, holm, in_percent, paired_difference,
                     paired_row, runs_frame, sign_flip_p, significant, spread)

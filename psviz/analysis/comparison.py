@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..names import BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS
-from ..percent import percent
+from ..base.names import BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS
+from ..base.percent import percent
 from ..train import export_embeddings, load_run, mechanism_measures
 from ..train.mechanism import MEASURE_NAMES
 from .stats import paired_row

@@ -1,7 +1,7 @@
 """Per-seed curves from run histories, lined up on the epochs they share, and the generalisation gap over them.
 
 Seeds of one setting are compared epoch by epoch (a mean over seeds, a gap between two splits), which needs every
-seed's values at the same epochs; the regime rule (`psviz.reproduce.regime`) and the gap figure
+seed's values at the same epochs; the regime rule (`psviz.apps.reproduce.regime`) and the gap figure
 (`psviz.viz.generalisation_gap`, from `gap_series`) both read them this way.
 """
 

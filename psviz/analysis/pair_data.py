@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data as datasets
-from ..names import BASELINE, WITH_PS
-from ..synthesis import SynthesisResult
+from ..base.names import BASELINE, WITH_PS
+from ..method.synthesis import SynthesisResult
 from ..train import FitResult, export_embeddings, plain_splits, synthetic_batch, synthetic_points
 from .boundaries import boundary_view
 from .projection import umap_project

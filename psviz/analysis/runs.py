@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..names import is_retrieval_metric
+from ..base.names import is_retrieval_metric
 
 SPLITS = ("unseen", "seen", "heldout")  # heldout: seen-class items kept out of training (holdout_per_class)
 

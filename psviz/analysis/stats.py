@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..names import ARMS, BASELINE, TABLE_METRICS, WITH_PS, column
-from ..percent import percent
+from ..base.names import ARMS, BASELINE, TABLE_METRICS, WITH_PS, column
+from ..base.percent import percent
 from .grid import summarise_grid
 
 CONFIDENCE = 0.95

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..names import is_retrieval_metric
-from ..percent import percent
+from ..base.names import is_retrieval_metric
+from ..base.percent import percent
 from .runs import SPLITS, check_runs, check_splits, latest_metrics
 
 

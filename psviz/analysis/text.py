@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ..names import ARMS, BASELINE, PERCENT_MEASURES, WITH_PS
-from ..percent import percent
+from ..base.names import ARMS, BASELINE, PERCENT_MEASURES, WITH_PS
+from ..base.percent import percent
 from ..train.mechanism import MEASURE_NAMES
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from ..registry import Registry
+from ..base.registry import Registry
 from .base import SEEN, UNSEEN, ImageFileSplit, MetricDataset, TensorSplit, contiguous_labels
 from .cache_location import cache_dir
 from .decoded_cache import DecodedImageSplit, decoded_split

@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_int
-from ..files import atomic_write
+from ..base.checks import check_int
+from ..base.files import atomic_write
 from .base import ImageFileSplit, MetricDataset
 from .cache_location import cache_dir
 from .cache_lock import build_once

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import check_int
-from ..files import atomic_write, atomic_write_text
+from ..base.checks import check_int
+from ..base.files import atomic_write, atomic_write_text
 
 FOLDER = "CUB_200_2011"
 MARKER = ".psviz-fake-cub.json"  # written last: a folder without it (or with other settings) is not reused

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checks import check_int
-from ..files import atomic_write
+from ..base.checks import check_int
+from ..base.files import atomic_write
 from .base import SEEN, UNSEEN, TensorSplit
 from .cache_location import cache_dir
 from .cache_lock import build_once, lock_path_for

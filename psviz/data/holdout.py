@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import check_int
+from ..base.checks import check_int
 
 HELDOUT = "heldout"  # the split name of held-out seen-class items (history keys "heldout/map@r", ...)
 

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from ..checks import check_int
+from ..base.checks import check_int
 
 
 class ClassBalancedBatchSampler(Sampler[list[int]]):

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ..checks import check_number, check_int
+from ..base.checks import check_number, check_int
 from .base import SEEN, UNSEEN, TensorSplit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torchvision.transforms import v2
 
-from ..imagenet import IMAGENET_MEAN, IMAGENET_STD
+from ..base.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 # BN-Inception (Caffe) expects BGR channels on a 0-255 scale minus these per-channel means (B, G, R).
 BN_INCEPTION_MEAN_BGR = (104.0, 117.0, 128.0)

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.cluster import kmeans_plusplus
 from sklearn.metrics import normalized_mutual_info_score
 
-from ..checks import check_int
+from ..base.checks import check_int
 from ._inputs import as_labels, unit_rows_numpy
 
 __all__ = ["kmeans_assignments", "nmi", "nmi_score"]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..checks import check_int
+from ..base.checks import check_int
 from ._inputs import is_cuda, unit_rows_numpy, unit_rows_torch
 
 __all__ = ["nearest_neighbours", "resolve_backend", "prepare", "iter_neighbours"]

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..checks import check_float_tensor
+from ..base.checks import check_float_tensor
 
 _CHUNK = 4096
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..checks import check_int
+from ..base.checks import check_int
 from ._inputs import as_labels, is_cuda
 from .knn import iter_neighbours, prepare, resolve_backend
 

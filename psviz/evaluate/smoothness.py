@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..checks import check_float_tensor, check_number, check_int
+from ..base.checks import check_float_tensor, check_number, check_int
 from .geometry import _class_centres
 
 _CHUNK = 8192

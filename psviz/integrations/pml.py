@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..synthesis import RELEASED_ALPHA, RELEASED_MU, ProxySynthesis
+from ..method.synthesis import RELEASED_ALPHA, RELEASED_MU, ProxySynthesis
 
 INSTALL = "pip install 'psviz[pml]' (or pip install pytorch-metric-learning)"
 # PML's proxy losses, most specific class first (SubCenterArcFace is an ArcFace, ArcFace a LargeMargin, ...)
@@ -173,7 +173,7 @@ TWINS = {
 
 
 def psviz_name(loss) -> str:
-    from ..losses import LOSSES
+    from ..method.losses import LOSSES
 
     for name, cls in LOSSES.items():
         if type(loss) is cls:

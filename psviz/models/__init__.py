@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from torch import nn
 
-from ..registry import Registry
+from ..base.registry import Registry
 from .backbones import BACKBONES, build_backbone
 from .bn_inception import BNInception
 from .embedder import BackboneEmbedder

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from ..checks import check_int
+from ..base.checks import check_int
 from .backbones import build_backbone
 
 POOLINGS = ("avg", "max", "avg+max")

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from ..checks import check_int
+from ..base.checks import check_int
 
 
 class MLPEmbedder(nn.Module):

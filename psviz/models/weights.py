@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..files import safe_torch_load
-from ..imagenet import IMAGENET_MEAN, IMAGENET_STD
+from ..base.files import safe_torch_load
+from ..base.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 
 def inception_input(x: Tensor) -> Tensor:

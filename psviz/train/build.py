@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from .. import data as datasets
-from .. import losses, models
+from .. import models
 from ..data.holdout import HELDOUT, class_subset, holdout_indices
-from ..synthesis import ProxySynthesis
+from ..method import losses
+from ..method.synthesis import ProxySynthesis
 from .config import ConfigError, TrainConfig
 from .evaluation import retrievable_items
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..files import DamagedFile, atomic_write, safe_torch_load
+from ..base.files import DamagedFile, atomic_write, safe_torch_load
 
 LAST, BEST = "last.pt", "best.pt"
 # how torch's zip writer says a write failed (a full disk, a quota): "[enforce fail at inline_container.cc:...]"

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from .. import data, losses, models
-from ..files import atomic_write_text
-from ..synthesis import RELEASED_ALPHA, RELEASED_MU, n_synthetic_for
+from .. import data, models
+from ..base.files import atomic_write_text
+from ..method import losses
+from ..method.synthesis import RELEASED_ALPHA, RELEASED_MU, n_synthetic_for
 
 
 # how image files are served: "none" decodes each file when it is read; "decoded" serves them from a decoded cache

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from .. import data as datasets
 from ..data.holdout import HELDOUT
-from ..synthesis import SynthesisResult, proxy_synthesis
+from ..method.synthesis import SynthesisResult, proxy_synthesis
 from .build import plain_splits
 from .embedding import embed
 from .loop import FitResult

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from torch import nn
 
-from .. import losses
+from ..method import losses
 from . import distributed, run_folder
 from .batches import Batches
 from .build import Parts, autocast_for, build, resolve_device

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..paper import PAPER_RHO
-from ..registry import Registry
-from ..synthesis import RELEASED_ALPHA, RELEASED_MU, mu_for_rho
+from ..base.paper import PAPER_RHO
+from ..base.registry import Registry
+from ..method.synthesis import RELEASED_ALPHA, RELEASED_MU, mu_for_rho
 from .config import ConfigError, TrainConfig
 
 # The toy on the sphere (docs/PREREGISTRATION.md, study A): seen classes C -> the length at which the Norm-SoftMax

@@ -9,7 +9,7 @@ import reprlib  # short reprs of what a damaged record holds (nested lists inclu
 import sys
 from pathlib import Path
 
-from ..files import atomic_write_text
+from ..base.files import atomic_write_text
 from .config import TrainConfig
 
 # settings that do not change what a run learns

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from ..percent import percent
+from ..base.percent import percent
 from .config import TrainConfig
 from .loop import FitResult, fit
 from .mechanism import mechanism_measures

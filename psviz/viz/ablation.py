@@ -19,7 +19,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from ..analysis import summarise_grid
-from ..names import is_retrieval_metric
+from ..base.names import is_retrieval_metric
 from .curves import metric_label
 from .style import check_backend
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from scipy import stats
 
-from ..checks import check_number
+from ..base.checks import check_number
 from .style import _PALETTE, check_backend
 
 DENSITY_CAP = 4.0  # Beta(α, α) with α < 1 is infinite at 0 and 1: the y axis stops here so the middle stays readable

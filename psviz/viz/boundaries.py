@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from .. import data as datasets
 from ..analysis.boundaries import BoundaryView, views_of
-from ..percent import percent
+from ..base.percent import percent
 from ._space import camera_eye, cut_regions, facing_direction, sphere_triangles, view_angles
 from .style import MARKS, check_backend, class_colour, class_colours, css_rgb, lay_out_titles, rgba
 

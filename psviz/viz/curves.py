@@ -16,8 +16,8 @@ from matplotlib.ticker import MaxNLocator
 from plotly.subplots import make_subplots
 
 from ..analysis.runs import SPLITS, check_runs, check_splits, latest_metrics, run_history
-from ..names import is_retrieval_metric
-from ..percent import percent
+from ..base.names import is_retrieval_metric
+from ..base.percent import percent
 from .style import check_backend, class_colour
 
 # Dash per split, so colour is left to tell the runs apart.

@@ -16,7 +16,7 @@ from scipy.ndimage import gaussian_filter
 
 from .. import data as datasets
 from ..analysis.projection import UMAPProjection
-from ..percent import percent
+from ..base.percent import percent
 from .style import MARKS, check_backend, class_colours, rgba
 
 CLOUD = "synthetic_cloud"

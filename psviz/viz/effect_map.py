@@ -1,7 +1,7 @@
 """Pictures of the effect map: a forest plot of every cell's paired difference, and a heatmap of the difference over
 seen classes C and synthetic classes per seen class ρ for each dataset.
 
-Both take the table `psviz.reproduce.effect_results.effect_table` makes (fractions; one row per cell with ``diff``,
+Both take the table `psviz.apps.reproduce.effect_results.effect_table` makes (fractions; one row per cell with ``diff``,
 ``ci_low``, ``ci_high``, ``holm_significant``, ...) and draw it in points.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..percent import percent
+from ..base.percent import percent
 
 _NEEDED = ("level", "loss", "length", "achieved_rho", "diff", "ci_low", "ci_high", "holm_significant")
 LOSS_NAMES = {"norm_softmax": "Norm-SoftMax", "cosface": "CosFace", "proxy_anchor": "Proxy-Anchor"}

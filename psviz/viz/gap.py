@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from ..analysis.curves import gap_series
-from ..percent import percent
+from ..base.percent import percent
 from .style import arm_colour, check_backend, rgba
 
 

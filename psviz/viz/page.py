@@ -6,7 +6,7 @@ import html
 import math
 from pathlib import Path
 
-from ..names import BASELINE, WITH_PS
+from ..base.names import BASELINE, WITH_PS
 
 # figure file stem -> (title, what to look for); the order is the page's
 FIGURE_NOTES = {

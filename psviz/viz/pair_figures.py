@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis.pair_data import PairFigureData, pair_figure_data
+from ..base.names import WITH_PS
 from ..data.holdout import HELDOUT
-from ..names import WITH_PS
 from .boundaries import decision_boundaries
 from .curves import recall_at_k, training_curves
 from .density import synthetic_density

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..names import BASELINE, WITH_PS, column
-from ..percent import percent
+from ..base.names import BASELINE, WITH_PS, column
+from ..base.percent import percent
 
 _ARMS = ((BASELINE, "baseline (no PS)", "#444444"), (WITH_PS, "with Proxy Synthesis", "#2E91E5"))
 _DIFFERENCE = ("diff", "ci_low", "ci_high")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib import colors as mcolors
 
-from ..names import BASELINE, WITH_PS
+from ..base.names import BASELINE, WITH_PS
 
 BACKENDS = ("plotly", "matplotlib")
 

@@ -11,7 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..analysis.projection import Space, sphere_grid
-from ..synthesis import SynthesisResult
+from ..method.synthesis import SynthesisResult
 from ._space import mixing_paths, unit_circle, with_breaks
 from .style import LINK_COLOUR, MARKS, SYNTHETIC_COLOUR, check_backend, class_colours
 

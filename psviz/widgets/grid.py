@@ -8,9 +8,9 @@ import time
 
 import ipywidgets as widgets
 
-from ..checks import check_number
-from ..names import BASELINE
-from ..synthesis import RELEASED_ALPHA, RELEASED_MU
+from ..base.checks import check_number
+from ..base.names import BASELINE
+from ..method.synthesis import RELEASED_ALPHA, RELEASED_MU
 from ..viz.ablation import ablation_heatmap
 from ._errors import ErrorBox
 from ._figures import FigureSlot, placeholder

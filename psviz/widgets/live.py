@@ -14,8 +14,8 @@ import ipywidgets as widgets
 import torch
 
 from ..analysis.boundaries import boundary_view
-from ..names import arm_of
-from ..percent import percent
+from ..base.names import arm_of
+from ..base.percent import percent
 from ..train import FitResult, TrainConfig, build, resolve_device
 from ..viz.boundaries import plotly_camera
 from ..viz.landscape import caption, confidence_landscape, landscape_updates

@@ -7,8 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..checks import check_int
-from ..synthesis import RELEASED_ALPHA, SynthesisResult, sample_lambda
+from ..base.checks import check_int
+from ..method.synthesis import RELEASED_ALPHA, SynthesisResult, sample_lambda
 from ..viz.beta import beta_density
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox

@@ -7,12 +7,12 @@ import time
 import ipywidgets as widgets
 
 from .. import data as datasets
-from .. import losses
-from ..checks import check_number
-from ..names import ARMS, WITH_PS
-from ..paper import CUB_RHO
-from ..percent import percent
-from ..synthesis import RELEASED_ALPHA, n_synthetic_for, synthetic_per_class
+from ..base.checks import check_number
+from ..base.names import ARMS, WITH_PS
+from ..base.paper import CUB_RHO
+from ..base.percent import percent
+from ..method import losses
+from ..method.synthesis import RELEASED_ALPHA, n_synthetic_for, synthetic_per_class
 from ..train import FitResult, TrainConfig, build_datasets, export_embeddings, preset, synthetic_batch
 from ..train.presets import TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
 from ..viz.boundaries import decision_boundaries
@@ -22,8 +22,8 @@ from ..viz.seen_unseen import umap_seen_unseen
 from ..viz.synthetic import set_lambda, synthetic_embeddings
 from ._errors import ErrorBox
 from ._figures import FigureSlot, placeholder
-from .live import LiveLandscape
 from .cache import RunCache
+from .live import LiveLandscape
 
 PANEL_DATASETS = ("toy", "digits")  # the datasets small enough to retrain from a slider
 FIGURES = ("synthetic", "boundaries", "umap", "recall")

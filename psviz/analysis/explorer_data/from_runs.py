@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...checks import check_int
-from ...synthesis import SynthesisResult
+from ...base.checks import check_int
+from ...method.synthesis import SynthesisResult
 from ...train import FitResult, export_embeddings, plain_splits, synthetic_batch
 from ...train.export import EmbeddingExport
 from ..gallery import item_pixels

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ... import data as datasets
-from ...synthesis import SynthesisResult
+from ...method.synthesis import SynthesisResult
 from ...train.export import EmbeddingExport
 from .space import Space
 from .umap import UMAP_CACHE, UMAPProjection, umap_project

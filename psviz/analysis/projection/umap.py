@@ -15,8 +15,8 @@ import torch
 from scipy.linalg import orthogonal_procrustes
 
 from ... import data as datasets
-from ...files import atomic_write
-from ...synthesis import SynthesisResult
+from ...base.files import atomic_write
+from ...method.synthesis import SynthesisResult
 from ...train.export import EmbeddingExport
 from .runtime import fast_distances
 

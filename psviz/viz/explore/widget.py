@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ...analysis.explorer_data import ExplorerData
-from ...files import atomic_write_text
+from ...base.files import atomic_write_text
 from .page import HERE, SIZE_LIMIT_MB, module_source, payload, standalone_html
 
 
