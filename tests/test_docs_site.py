@@ -56,8 +56,9 @@ def test_the_api_pages_are_generated_from_the_docstrings(site):
     assert 'id="psviz.integrations.pml.with_proxy_synthesis"' in page(site, "api/pml")
     # members follow __all__: a helper the module does not export stays out
     assert 'id="psviz.integrations.pml.class_rows"' not in page(site, "api/pml")
-    for module in ("data", "models", "train", "evaluate", "analysis", "viz", "widgets", "playground", "reproduce"):
-        assert f'id="psviz.{module}.' in page(site, f"api/{module}"), module
+    for module in ("data", "models", "train", "evaluate", "analysis", "viz", "widgets", "apps.playground",
+                   "apps.reproduce"):
+        assert f'id="psviz.{module}.' in page(site, f"api/{module.split('.')[-1]}"), module
 
 
 def test_the_guide_the_reports_and_the_notebooks_are_pages(site):
