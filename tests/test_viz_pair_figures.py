@@ -14,7 +14,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
 @pytest.mark.slow
-def test_write_report_draws_every_figure_in_both_formats(digits_runs, toy_runs, tmp_path):
+def test_write_pair_figures_draws_every_figure_in_both_formats(digits_runs, toy_runs, tmp_path):
     written = write_pair_figures(digits_runs, tmp_path, boundary_runs=toy_runs, umap_points=300)
     names = {p.name for p in written}
     stems = ["synthetic_embeddings", "decision_boundaries", "confidence_landscape", "umap_seen_unseen",
