@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..base.names import BASELINE, PERCENT_MEASURES, RUN_METRICS, TABLE_METRICS, WITH_PS
+from ..base.names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS
 from ..base.percent import percent
 from ..train import export_embeddings, load_run, mechanism_measures
 from ..train.mechanism import MEASURE_NAMES
 from .stats import paired_row
+from .text import measure_label, measure_shown
 
 
 def comparison_rows(baseline: dict, with_ps: dict) -> list[dict]:
@@ -92,8 +93,7 @@ class Comparison(dict):
         rounded to 2 decimals."""
         columns = {}
         for name, measures in self.measures(seed).items():
-            column = {MEASURE_NAMES[k] + (", %" if k in PERCENT_MEASURES else ""):
-                      percent(v) if k in PERCENT_MEASURES else v for k, v in measures.items() if k in MEASURE_NAMES}
+            column = {measure_label(k): measure_shown(k, v) for k, v in measures.items() if k in MEASURE_NAMES}
             last = self[name].last_metrics()
             column.update({"unseen R@1, %": percent(last["recall@1"]), "unseen MAP@R, %": percent(last["map@r"])})
             columns[name] = column

@@ -20,14 +20,23 @@ def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
     return "\n".join(lines)
 
 
+def measure_label(key: str, share_mark: str = ", %") -> str:
+    """A mechanism measure's name, with ``share_mark`` where it is a share shown in percent."""
+    return MEASURE_NAMES[key] + (share_mark if key in PERCENT_MEASURES else "")
+
+
+def measure_shown(key: str, value: float) -> float:
+    """A mechanism measure in the unit it is shown in: shares in percent, the rest as measured."""
+    return percent(value) if key in PERCENT_MEASURES else value
+
+
 def format_measures(measures: dict) -> str:
     """The mechanism measures of both arms, one line each (shares in percent)."""
     lines = [f"{'mechanism measures':<64}" + "".join(f"{arm:>10}" for arm, _ in ARMS)]
-    for key, label in MEASURE_NAMES.items():
+    for key in MEASURE_NAMES:
         if all(key in measures[arm] for arm in measures):
-            shown = percent if key in PERCENT_MEASURES else float
-            unit = " (%)" if key in PERCENT_MEASURES else ""
-            lines.append(f"{label + unit:<64}" + "".join(f"{shown(measures[arm][key]):>10.2f}" for arm in measures))
+            lines.append(f"{measure_label(key, ' (%)'):<64}"
+                         + "".join(f"{measure_shown(key, measures[arm][key]):>10.2f}" for arm in measures))
     return "\n".join(lines)
 
 
@@ -67,4 +76,5 @@ def interval_line(rows: list[dict], where: str) -> str:
     return f"{where}: {verdict}: {interval} over {r['n']} seeds (95% paired t interval, unadjusted)."
 
 
-__all__ = ["format_interval_table", "format_measures", "format_table", "interval_line", "summary_line"]
+__all__ = ["format_interval_table", "format_measures", "format_table", "interval_line", "measure_label", "measure_shown",
+           "summary_line"]

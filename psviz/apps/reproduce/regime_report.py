@@ -12,6 +12,7 @@ import pandas as pd
 
 from ...analysis.stats import (compare, curve_summary, curves_frame, holm, in_percent, paired_difference, runs_frame,
                               sign_flip_p, spread)
+from ...analysis.text import measure_label
 from ...base.names import ARMS, BASELINE, DATASET_TITLES, PERCENT_MEASURES, TABLE_METRIC_NAMES, WITH_PS, column
 from ...base.percent import percent
 from ...method.synthesis import RELEASED_ALPHA, RELEASED_MU
@@ -208,7 +209,7 @@ def measures_table(measures: pd.DataFrame) -> str:
     """`measures_frame` as a table: each measure in its own unit, shares in percent."""
     shares = measures["key"].isin(PERCENT_MEASURES)
     shown = pd.concat([in_percent(measures[shares]), measures[~shares]]).sort_index()
-    rows = [{"measure": MEASURE_NAMES[r["key"]] + (", %" if r["key"] in PERCENT_MEASURES else ""),
+    rows = [{"measure": measure_label(r["key"]),
              **md.arm_cells(r, BASELINE, WITH_PS)} for _, r in shown.iterrows()]
     return md.to_markdown(pd.DataFrame(rows))
 
