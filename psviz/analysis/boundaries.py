@@ -46,11 +46,6 @@ class BoundaryView:
         return len(self.class_names.get(datasets.SEEN, []))
 
 
-def _winners(run: FitResult, embeddings: torch.Tensor) -> torch.Tensor:
-    """The seen class each embedding is scored highest for, by the loss's own class scores (margins left out)."""
-    return _scored(run, embeddings)[0]
-
-
 def _scored(run: FitResult, embeddings: torch.Tensor, log_probabilities: bool = False):
     """(winning seen class, its softmax probability) of each embedding, by the loss's own scores; with
     ``log_probabilities``, also every class's log-probability [n, n_classes]."""

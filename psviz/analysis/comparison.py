@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..base.names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS
 from ..base.percent import percent
-from ..train import export_embeddings, load_run, mechanism_measures
+from ..train import FitResult, export_embeddings, load_run, mechanism_measures
 from ..train.mechanism import MEASURE_NAMES
 from .stats import paired_row
 from .text import measure_label, measure_shown
@@ -52,7 +52,7 @@ class Comparison(dict):
         super().__init__(runs, **named)
         if not self:
             raise ValueError("a Comparison needs at least one run, e.g. Comparison({'baseline': run, 'with PS': run})")
-        wrong = [name for name, run in self.items() if not hasattr(run, "history") or not hasattr(run, "model")]
+        wrong = [name for name, run in self.items() if not isinstance(run, FitResult)]
         if wrong:
             raise ValueError(f"runs must be FitResults (psviz.train.fit or load_run); not for {wrong}")
 

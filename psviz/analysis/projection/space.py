@@ -7,15 +7,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-SPACES = ("auto", "circle", "sphere", "pca")
+SPACE_KINDS = ("auto", "circle", "sphere", "pca")
 
 
 class Space:
     """Maps d-dimensional rows to display coordinates (2 or 3 columns); linear, so paths stay paths."""
 
     def __init__(self, kind: str, dim: int, reference: Tensor | None = None):
-        if kind not in SPACES:
-            raise ValueError(f"projection must be one of {', '.join(SPACES)}, got {kind!r}")
+        if kind not in SPACE_KINDS:
+            raise ValueError(f"projection must be one of {', '.join(SPACE_KINDS)}, got {kind!r}")
         if kind == "auto":
             kind = {2: "circle", 3: "sphere"}.get(dim, "pca")
         if kind == "circle" and dim != 2 or kind == "sphere" and dim != 3:
@@ -52,4 +52,4 @@ def sphere_grid(n_lat: int = 60, n_lon: int = 120) -> tuple[np.ndarray, np.ndarr
     return np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat) * np.ones_like(lon)
 
 
-__all__ = ["SPACES", "Space", "sphere_grid"]
+__all__ = ["SPACE_KINDS", "Space", "sphere_grid"]
