@@ -1,6 +1,7 @@
 """The Playground without a browser: settings to and from a URL, bad links, the exported config (which `psviz train`
 accepts and which gives the Playground's numbers), the runs' determinism, the player thread, and the figures."""
 
+import logging
 import threading
 import time
 
@@ -311,3 +312,35 @@ def test_the_trainer_process_gives_what_a_pair_here_gives():
     finally:
         assert trainer.close()
     assert not trainer.alive
+
+
+@pytest.mark.parametrize("error, reported", [("WebSocketClosedError", False), ("StreamClosedError", False),
+                                             ("ValueError", True)])
+def test_a_write_to_a_closed_tab_is_not_reported_as_a_traceback(error, reported, caplog):
+    import asyncio
+    import gc
+
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    from psviz.apps.playground.server import quiet_closed_sockets
+
+    raised = {"WebSocketClosedError": WebSocketClosedError, "StreamClosedError": StreamClosedError,
+              "ValueError": ValueError}[error]
+
+    async def write():
+        raise raised()
+
+    loop = asyncio.new_event_loop()
+    quiet_closed_sockets(loop)
+    try:
+        task = loop.create_task(write())  # never awaited, as Bokeh's writes are not
+        loop.run_until_complete(asyncio.sleep(0))
+        assert task.done()
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            del task
+            gc.collect()
+    finally:
+        loop.close()
+    logged = [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert bool(logged) == reported, caplog.text

@@ -60,6 +60,7 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
     except BaseException:
         trainer.close()
         raise
+    quiet_closed_sockets(server.io_loop.asyncio_loop)
     server.start()
     print(f"{app.TITLE}: {url(port)}  (Ctrl-C stops it)", flush=True)
     if open_browser:
@@ -78,6 +79,20 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
     return 0
 
 
+def quiet_closed_sockets(loop) -> None:
+    """Drop asyncio's "Task exception was never retrieved" report for a write to a tab's websocket that had closed
+    (a tab closed mid-update, or the server stopping): Bokeh does not await those writes, and the report is a
+    traceback that says nothing wrong. Every other report goes to the loop's default handler."""
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    def handle(loop, context):
+        if not isinstance(context.get("exception"), (WebSocketClosedError, StreamClosedError)):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -88,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     return serve(int(argv[0]) if argv else DEFAULT_PORT, open_browser=False)
 
 
-__all__ = ["ADDRESS", "DEFAULT_PORT", "PATH", "main", "serve", "url", "warm_up"]
+__all__ = ["ADDRESS", "DEFAULT_PORT", "PATH", "main", "quiet_closed_sockets", "serve", "url", "warm_up"]
 
 
 if __name__ == "__main__":
