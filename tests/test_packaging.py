@@ -46,6 +46,34 @@ def test_public_api():
     assert psviz.losses.create("norm_softmax", 3, 4).proxies.shape == (3, 4)
 
 
+def test_the_short_public_names_import_as_the_grouped_modules_themselves():
+    """``import psviz.losses`` and ``from psviz.synthesis import ...`` work and give the very objects of the folders
+    that hold them (one class, not a second copy), in a fresh process."""
+    import subprocess
+    import sys
+
+    script = """
+import importlib, psviz
+from psviz.losses import ProxyAnchorLoss
+from psviz.losses.proxy_anchor import ProxyAnchorLoss as again
+from psviz.synthesis import proxy_synthesis
+import psviz.reproduce
+real = importlib.import_module("psviz.method.losses.proxy_anchor")
+assert ProxyAnchorLoss is again is real.ProxyAnchorLoss
+assert proxy_synthesis is psviz.proxy_synthesis
+assert psviz.reproduce is importlib.import_module("psviz.apps.reproduce")
+assert psviz.losses.__spec__.name == "psviz.method.losses"
+for name in psviz._MODULES:
+    assert importlib.import_module("psviz." + name) is getattr(psviz, name)
+try:
+    import psviz.nothing
+except ModuleNotFoundError:
+    print("ok")
+"""
+    done = subprocess.run([sys.executable, "-W", "error", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
 def test_files_read_at_run_time_are_package_data():
     """The explorer's script parts and style are read from the installed package: a wheel must carry them."""
     import fnmatch
