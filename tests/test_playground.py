@@ -242,8 +242,8 @@ def test_close_all_ends_every_thread():
 @pytest.mark.parametrize("emb", [2, 3])
 def test_figures_draw_and_patch_in_place(emb):
     from psviz.apps.playground.batch import CHOSEN, chosen_synthetic, chosen_text, synthetic_figure, synthetic_patch
-    from psviz.apps.playground.views import (curves_figure, curves_patch, landscape_figure, landscape_patch,
-                                             measures_table)
+    from psviz.apps.playground.views import (curves_figure, curves_patch, curves_table, landscape_figure,
+                                             landscape_patch)
 
     pair = _after(Settings(classes=4, emb=emb), 1)
     before = pair.snapshot()
@@ -263,7 +263,7 @@ def test_figures_draw_and_patch_in_place(emb):
     assert len(traces[CHOSEN[0]].x) == 2 and len(traces[CHOSEN[1]].x) == 1
     text = chosen_text(after.batch, chosen, after.class_names["seen"])
     assert f"λ = <b class='pg-lam'>{after.batch.lam:.2f}</b>" in text and "batch item" in text
-    assert "epoch 2" in measures_table(after)
+    assert "epoch 2" in curves_table(after)
 
 
 def test_the_lesson_links_in_the_guide_open_without_a_note():

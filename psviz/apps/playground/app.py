@@ -26,7 +26,7 @@ from .controls import THROTTLED, Controls, rho_html
 from .resize_guard import ResizeGuard
 from .session import Pair, Player, Snapshot
 from .state import SettingsError, config_yaml, parse_query, query_string
-from .views import curves_figure, curves_patch, landscape_figure, landscape_patch, measures_table, structure
+from .views import curves_figure, curves_patch, curves_table, landscape_figure, landscape_patch, structure
 
 LOG = logging.getLogger("psviz.apps.playground")
 TITLE = "Proxy Synthesis Playground"
@@ -100,7 +100,7 @@ class Playground:
         self.note = pn.pane.HTML(ignored_html(ignored) if ignored else "", visible=bool(ignored),
                                  sizing_mode="stretch_width", css_classes=["pg-notes"])
         self.chosen_info = pn.pane.HTML(self._chosen_html(), sizing_mode="stretch_width", margin=(0, 10))
-        self.measures = pn.pane.HTML(measures_table(self.snapshot), margin=(0, 10))
+        self.curves_now = pn.pane.HTML(curves_table(self.snapshot), margin=(0, 10))
         self._wire()
         self.doc = pn.state.curdoc
         self.player = Player(pair, self.show, report=self.report, make=make)
@@ -119,7 +119,7 @@ class Playground:
                               pn.pane.HTML(f"<span class='pg-label'>{NOTE_LANDSCAPE}</span>", margin=(0, 10)),
                               sizing_mode="stretch_width")
         below = pn.Row(pn.Column(self.chosen_info, self.panes["synthetic"], sizing_mode="stretch_width"),
-                       pn.Column(self.panes["curves"], self.measures, sizing_mode="stretch_width"),
+                       pn.Column(self.panes["curves"], self.curves_now, sizing_mode="stretch_width"),
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
         return pn.Column(header, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
@@ -286,7 +286,7 @@ class Playground:
             if self._replaced is not None and snapshot.run != self._replaced:
                 self._replaced = None
             self.epoch.object = self._epoch_line(snapshot if self._replaced is None else None)
-            self.measures.object = measures_table(snapshot)
+            self.curves_now.object = curves_table(snapshot)
             self.chosen_info.object = self._chosen_html()
             # the player's state now: a pause pressed while this epoch trained has the last word
             self.controls.playing(self.player.playing and not snapshot.done, snapshot.done)

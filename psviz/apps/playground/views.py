@@ -220,7 +220,7 @@ def curves_patch(fig: go.Figure, snapshot: Snapshot) -> None:
             next(traces).update(x=x, y=y)
 
 
-def measures_table(snapshot: Snapshot) -> str:
+def curves_table(snapshot: Snapshot) -> str:
     """HTML: each curve's value now for the baseline and PS, and PS minus the baseline."""
     rows = []
     for key, title in CURVES:
@@ -234,5 +234,5 @@ def measures_table(snapshot: Snapshot) -> str:
             f"</thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-__all__ = ["CURVES", "boundary_view", "curves_figure", "curves_patch", "landscape_figure", "landscape_patch",
-           "measures_table", "structure"]
+__all__ = ["CURVES", "boundary_view", "curves_figure", "curves_patch", "curves_table", "landscape_figure",
+           "landscape_patch", "structure"]

@@ -205,7 +205,7 @@ def comparison_table(comparison: pd.DataFrame) -> str:
     return md.to_markdown(pd.DataFrame(rows))
 
 
-def measures_table(measures: pd.DataFrame) -> str:
+def measures_markdown(measures: pd.DataFrame) -> str:
     """`measures_frame` as a table: each measure in its own unit, shares in percent."""
     shares = measures["key"].isin(PERCENT_MEASURES)
     shown = pd.concat([in_percent(measures[shares]), measures[~shares]]).sort_index()
@@ -311,7 +311,7 @@ def _arms_section(plan: RegimePlan, dataset: str, arms: Arms, doc: Path, figure:
                 "</summary>", "", md.curve_table(in_percent(arms.curve)), "", "</details>", ""]
     if len(arms.measures):
         out += ["Mechanism measures at the end of training (`psviz.train.mechanism_measures`; for the baseline, the "
-                "synthetic points are those PS would make from its embeddings):", "", measures_table(arms.measures),
+                "synthetic points are those PS would make from its embeddings):", "", measures_markdown(arms.measures),
                 ""]
     if figure is not None:
         out += [f"![held-out seen vs unseen MAP@R per epoch]({os.path.relpath(figure, doc.parent)})", ""]
@@ -442,5 +442,5 @@ def regime_markdown(results: RegimeResults, plan: RegimePlan, doc: Path, figures
 
 
 __all__ = ["Arms", "OTHER_WINDOWS", "RegimeResults", "collect_regime", "comparison_table", "gap_change", "gap_summary",
-           "measures_frame", "measures_table", "regime_interval_count", "regime_markdown", "seed_differences",
+           "measures_frame", "measures_markdown", "regime_interval_count", "regime_markdown", "seed_differences",
            "sweep_verdicts"]
