@@ -44,14 +44,19 @@ def test_embeddings_come_for_every_arm_with_the_same_options(toy3_runs):
 
 
 def test_saved_runs_reopen_as_a_comparison(tmp_path):
-    from psviz.base.names import ARMS
+    from psviz.base.names import ARMS, folder_name
     from psviz.train import fit, preset
 
-    dirs = {name: tmp_path / str(ps) for name, ps in ARMS}
+    dirs = {name: tmp_path / folder_name(name) for name, _ in ARMS}
     trained = {name: fit(preset("toy", ps=ps, epochs=2, output_dir=str(dirs[name])), progress=False)
                for name, ps in ARMS}
     reopened = Comparison.load(dirs, "last")
     assert reopened.metrics() == {name: run.last_metrics() for name, run in trained.items()}
+    # or from the folder that holds both, as the demo's glyphs/ does
+    assert Comparison.load(tmp_path, "last").metrics() == reopened.metrics()
+    assert Comparison.load(str(tmp_path), "last").metrics() == reopened.metrics()
+    with pytest.raises(ValueError, match="holds no baseline/ or with_ps/ run folder"):
+        Comparison.load(tmp_path / "baseline" / "nothing")
 
 
 @pytest.mark.parametrize("runs, message", [({}, "at least one run"), ({"a": object()}, "must be FitResults")])

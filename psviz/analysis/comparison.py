@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..base.names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS
+from ..base.names import BASELINE, RUN_METRICS, TABLE_METRICS, WITH_PS, folder_name
 from ..base.percent import percent
 from ..train import FitResult, export_embeddings, load_run, mechanism_measures
 from ..train.mechanism import MEASURE_NAMES
@@ -57,9 +57,16 @@ class Comparison(dict):
             raise ValueError(f"runs must be FitResults (psviz.train.fit or load_run); not for {wrong}")
 
     @classmethod
-    def load(cls, run_dirs: Mapping[str, str | Path], checkpoint: str = "best", *,
+    def load(cls, run_dirs: Mapping[str, str | Path] | str | Path, checkpoint: str = "best", *,
              device: str | None = None) -> Comparison:
-        """The runs saved in ``run_dirs`` (arm name -> run folder), reopened with `psviz.train.load_run`."""
+        """The runs saved in ``run_dirs`` (arm name -> run folder, or one folder with a folder per arm, as the
+        demo's ``glyphs/`` holds ``baseline/`` and ``with_ps/``), reopened with `psviz.train.load_run`."""
+        if isinstance(run_dirs, (str, Path)):
+            folder = Path(run_dirs)
+            run_dirs = {arm: folder / folder_name(arm) for arm in (BASELINE, WITH_PS)
+                        if (folder / folder_name(arm)).is_dir()}
+            if not run_dirs:
+                raise ValueError(f"{folder} holds no {folder_name(BASELINE)}/ or {folder_name(WITH_PS)}/ run folder")
         return cls({name: load_run(where, checkpoint, device=device) for name, where in run_dirs.items()})
 
     def metrics(self, split: str = "unseen") -> dict[str, dict]:
