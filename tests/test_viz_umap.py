@@ -249,3 +249,23 @@ def test_bad_arguments(fitted):
         umap_seen_unseen({})
     with pytest.raises(ValueError, match="backend"):
         umap_seen_unseen(fitted.exports, backend="svg")
+
+
+def test_a_map_whose_graph_falls_apart_is_the_same_every_time():
+    """Seeded UMAP gives one map, also when its neighbour graph falls into components whose items repeat (as
+    identical glyphs do): umap's spectral start then picks among equal eigenvectors with ARPACK, differently on
+    each call (lmcinnes/umap#544)."""
+    from psviz.train.export import EmbeddingExport
+
+    rng = np.random.default_rng(0)
+    far = np.eye(16)[:3] * 20  # a cluster, and two small ones of repeated rows, too far apart to share neighbours
+
+    def repeated(centre, n):
+        return np.repeat(centre + 0.05 * rng.normal(size=(n // 2, 16)), 2, axis=0)
+
+    rows = np.concatenate([far[0] + rng.normal(size=(80, 16)), repeated(far[1], 8), repeated(far[2], 6)])
+    labels = torch.as_tensor([0] * 80 + [1] * 8 + [2] * 6)
+    export = EmbeddingExport(torch.as_tensor(rows, dtype=torch.float32), labels, np.array(["seen"] * len(rows)),
+                             torch.eye(16)[:3])
+    maps = [umap_project(export, overlay=(), n_neighbors=5, cache=None).points for _ in range(3)]
+    assert np.array_equal(maps[0], maps[1]) and np.array_equal(maps[0], maps[2])

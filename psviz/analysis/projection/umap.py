@@ -156,7 +156,7 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
         raise ValueError(f"UMAP needs more than n_neighbors={n_neighbors} rows to fit on, the export has "
                          f"{int(fit_mask.sum())} ({fit_on})")
     extras, extra_labels = _extras_of(export, overlay, synthetic, proxy_classes, cloud)
-    settings = dict(fit_on=fit_on, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, version=1)
+    settings = dict(fit_on=fit_on, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, version=2)
     key = _key({"rows": rows, "splits": splits, **{f"extra_{k}": v for k, v in extras.items()}}, settings)
     layout = cache.get(key) if cache is not None else None
     if layout is None:
@@ -170,7 +170,10 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
 def _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed) -> dict:
     with fast_distances() as umap, warnings.catch_warnings():  # umap imported here: only these maps need it
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # seeded UMAP runs single-threaded
-        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed)
+        # a PCA start (as our t-SNE's): umap's spectral start is not reproducible when the neighbour graph falls into
+        # components of repeated items, whose equal eigenvectors ARPACK picks among at random (lmcinnes/umap#544)
+        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", init="pca",
+                            random_state=seed)
         points = np.empty((len(rows), 2), dtype=np.float32)
         points[fit_mask] = reducer.fit_transform(rows[fit_mask])
         rest = np.concatenate([rows[~fit_mask]] + list(extras.values()))
