@@ -31,7 +31,7 @@ def built(tmp_path_factory):
             arrays = {key: stored[key] for key in stored.files}
         print(f"\nglyphs: {arrays['codepoints'].size} classes, {arrays['labels'].size} images, built in "
               f"{seconds:.1f}s, {path.stat().st_size / 1e6:.1f} MB")
-        yield SimpleNamespace(folder=folder, path=path, message=message.getvalue(), seconds=seconds, arrays=arrays,
+        yield SimpleNamespace(folder=folder, path=path, message=message.getvalue(), arrays=arrays,
                               seen=seen, unseen=glyphs.load_glyphs("unseen"))
 
 
@@ -51,8 +51,7 @@ def test_first_load_builds_says_so_and_caches_one_file(built):
     assert (int(match[1]), int(match[2])) == (built.arrays["codepoints"].size, built.arrays["labels"].size)
     assert match[3] == str(built.path) and built.path.name == f"glyphs-v{glyphs.VERSION}.npz"
     assert os.listdir(built.folder) == [built.path.name]  # atomic write: no temporary file left behind
-    assert set(built.arrays) == {"images", "labels", "codepoints", "fonts"}
-    assert built.seconds < 60  # about 8-10 s on 2 cores; a generous bound for slow CI machines
+    assert set(built.arrays) == {"images", "labels", "codepoints", "fonts"}  # its time: benchmarks/bench_demo.py
 
 
 def test_size_and_per_class_counts(built):
