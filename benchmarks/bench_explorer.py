@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from explorer_driver import box_around, box_select, hover, screen_positions  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser tests' Chromium and flags)
+from browser_driver import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser tests' Chromium and flags)
 
 
 def runs_for(paths, folder: Path) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from explorer_driver import ROOT, api, box_around, box_select, click_neighbours, screen_positions  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser tests' Chromium and flags)
+from browser_driver import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the browser tests' Chromium and flags)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ Needs Debian's chromium (/usr/bin/chromium) and the playwright package (never `p
 the system browser). Without chromium the test skips, unless PSVIZ_REQUIRE_BROWSER=1 (set by .ci/run) makes it fail.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -28,30 +27,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from browser_driver import CHROMIUM, CHROMIUM_FLAGS, require_browser
 from explorer_driver import box_around, box_select, click_neighbours, hover, lone_item, screen_positions
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# No network here: without the background-networking flags Chromium keeps dialling out and being refused.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-unsafe-swiftshader"]  # software WebGL, so the 3-D plots draw without a GPU
 RUN_ALL_TIMEOUT_S = 600
-
-
-def _require_browser():
-    missing = []
-    if not Path(CHROMIUM).exists():
-        missing.append("chromium (apt-get install chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("the playwright package (pip install -e '.[dev]')")
-    if missing:
-        message = "browser test needs " + " and ".join(missing)
-        if os.environ.get("PSVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -70,7 +52,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 with a token, serving copies of the notebooks (it autosaves; the originals stay clean)."""
-    _require_browser()
+    require_browser()
     home = tmp_path_factory.mktemp("lab")
     notebooks = home / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns("psviz-output", ".ipynb_checkpoints"))

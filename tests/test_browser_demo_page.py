@@ -7,36 +7,26 @@ from urllib.request import url2pathname
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, _require_browser
+from browser_driver import launched, require_browser, watched_page
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_demo_page_shows_every_figure_and_links_the_explorer(demo_output):
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
+    require_browser()
     folder, _ = demo_output
     written = {p.stem for p in folder.glob("*.png")}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
-            page = context.new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto((folder / "index.html").as_uri())
-            page.wait_for_load_state("load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])")
-            assert {Path(src).stem for src, _ in images} == written  # every PNG the demo drew is on the page
-            assert all(width > 100 for _, width in images), images  # and each one decoded
-            links = page.evaluate("Array.from(document.links).map(a => a.href)")
-            targets = {Path(url2pathname(urlparse(href).path)) for href in links}
-            assert targets and all(t.is_file() and t.parent == folder for t in targets), targets
-            assert folder / "explorer.html" in targets
-            assert {folder / f"{stem}.html" for stem in written} <= targets  # each figure's interactive version
-            page.get_by_text("Open the explorer").click()
-            page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
-            assert errors == []
-        finally:
-            browser.close()
+    with launched() as browser:
+        page, errors = watched_page(browser, (folder / "index.html").as_uri(), viewport={"width": 1200, "height": 900})
+        page.wait_for_load_state("load")
+        images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])")
+        assert {Path(src).stem for src, _ in images} == written  # every PNG the demo drew is on the page
+        assert all(width > 100 for _, width in images), images  # and each one decoded
+        links = page.evaluate("Array.from(document.links).map(a => a.href)")
+        targets = {Path(url2pathname(urlparse(href).path)) for href in links}
+        assert targets and all(t.is_file() and t.parent == folder for t in targets), targets
+        assert folder / "explorer.html" in targets
+        assert {folder / f"{stem}.html" for stem in written} <= targets  # each figure's interactive version
+        page.get_by_text("Open the explorer").click()
+        page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
+        assert errors == []

@@ -6,32 +6,22 @@ import pytest
 
 import numpy as np
 
+from browser_driver import launched, require_browser, watched_page
 from explorer_driver import box_around, box_select, click_neighbours, hover, lone_item, screen_positions
 from psviz import viz
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, digits_runs):
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
+    require_browser()
     explorer = viz.explorer(digits_runs, projection="pca", k=6)
     path = explorer.save(tmp_path_factory.mktemp("explorer") / "explorer.html")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
-            page = context.new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(path.as_uri())
-            page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
-            yield page, explorer, errors
-        finally:
-            browser.close()
+    with launched() as browser:
+        page, errors = watched_page(browser, path.as_uri(), viewport={"width": 1400, "height": 1000})
+        page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
+        yield page, explorer, errors
 
 
 def test_hover_box_and_click_in_the_offline_file(page):

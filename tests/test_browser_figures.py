@@ -6,22 +6,14 @@ Needs Debian's chromium (/usr/bin/chromium) and the playwright package (never `p
 the test skips, unless PSVIZ_REQUIRE_BROWSER=1 makes it fail.
 """
 
-import importlib.util
-import os
-import shutil
-from pathlib import Path
 
 import plotly.io as pio
 import pytest
 
+from browser_driver import launched, require_browser
 from psviz.viz import confidence_landscape, decision_boundaries
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-unsafe-swiftshader"]  # software WebGL, so the 3-D plots draw without a GPU
 
 # the text boxes plotly draws, by kind; a kind's boxes are measured one by one
 BOXES = """() => {
@@ -45,21 +37,9 @@ def _overlapping(boxes) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def chromium():
-    missing = [m for m, ok in (("chromium", Path(CHROMIUM).exists()),
-                               ("the playwright package", importlib.util.find_spec("playwright") is not None)) if not ok]
-    if missing:
-        message = "browser test needs " + " and ".join(missing)
-        if os.environ.get("PSVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    require_browser()
+    with launched() as browser:
+        yield browser
 
 
 def _single(fig):

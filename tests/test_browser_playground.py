@@ -23,13 +23,12 @@ import pytest
 import yaml
 
 from playground_driver import FIND, SYNTHETIC_TARGET
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, _free_port, _require_browser
+from browser_driver import OFFLINE_FLAGS, launched, require_browser
+from test_browser import _free_port
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-# the network is off: every host name but 127.0.0.1 fails to resolve
-OFFLINE_FLAGS = [*CHROMIUM_FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 LESSON = "classes=12&noise=0.2&emb=2&loss=cosface&alpha=0.8&mu=0.25&lr=0.003&seed=4&epochs=20&hide=lr,seed"
 FAST = "classes=4&emb=2&epochs=60"  # the quickest epochs: 4 seen classes on the circle
 # a number that changes when the landscapes move: the cells' codes and the points' angles of both runs
@@ -76,7 +75,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server():
-    _require_browser()
+    require_browser()
     started = Server()
     try:
         yield started
@@ -86,14 +85,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(OFFLINE_FLAGS) as chromium:  # the network is off: every host but 127.0.0.1 fails to resolve
+        yield chromium
 
 
 class Tab:

@@ -77,24 +77,15 @@ def test_no_class_name_can_change_how_the_offline_page_parses(tmp_path):
 
 @pytest.mark.browser
 def test_the_offline_page_with_hostile_names_opens_and_shows_them(tmp_path):
-    from test_browser import CHROMIUM, CHROMIUM_FLAGS, _require_browser
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
+    from browser_driver import launched, require_browser, watched_page
+    require_browser()
     path = _hostile_explorer().save(tmp_path / "explorer.html")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_context(offline=True).new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(path.as_uri())
-            page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
-            options = page.evaluate("() => Array.from(document.querySelectorAll('.psviz-explorer datalist option'))"
-                                    ".map(o => o.value)")
-            title = page.title()
-        finally:
-            browser.close()
+    with launched() as browser:
+        page, errors = watched_page(browser, path.as_uri())
+        page.wait_for_selector(".psviz-explorer[data-ready='1']", timeout=60_000)
+        options = page.evaluate("() => Array.from(document.querySelectorAll('.psviz-explorer datalist option'))"
+                                ".map(o => o.value)")
+        title = page.title()
     assert errors == []
     assert options == [f"{name} · seen" for name in HOSTILE[:3]] + [f"{name} · unseen" for name in HOSTILE[3:6]]
     assert title == HOSTILE[6] + HOSTILE[0]
