@@ -64,3 +64,26 @@ def test_the_readme_says_what_holm_says_of_the_cell():
     line = stored_toy_line()
     assert "not significant at 0.05" in line  # the stored cell, over the whole pre-registered family
     assert "the difference is not significant" in README
+
+
+def test_the_readme_pretrained_differences_are_the_stored_ones():
+    from psviz.apps.reproduce.effect_results import PRIMARY
+    from psviz.apps.reproduce.plan import Plan
+    from psviz.apps.reproduce.pretrained import IMAGENET
+    from psviz.apps.reproduce.pretrained_report import cell_rows
+    from psviz.apps.reproduce.stored import STORED_RUNS
+    from psviz.base.paper import table6
+    from psviz.base.percent import percent
+    from psviz.train.records import RecordStore
+
+    plan, read = Plan().pretrained, RecordStore(STORED_RUNS).read
+    table = cell_rows(plan, read, plan.choose(read), PRIMARY)
+    paper = table6()
+    assert (paper["difference"] > 0).all() and paper["loss"].nunique() == 8  # "ahead ... for all eight losses"
+    for loss, label in (("norm_softmax", "Norm-SoftMax"), ("proxy_anchor", "Proxy-Anchor")):
+        row = table[(table["start"] == IMAGENET) & (table["loss"] == loss)].iloc[0]
+        assert row["n"] == 5 and not row["holm_significant"]  # "5 seeds", "neither is significant after Holm"
+        said = f"{percent(row['diff']):+.2f} [{percent(row['ci_low']):+.2f}, {percent(row['ci_high']):+.2f}]"
+        assert f"{said.replace('-', '−')}" in README and f"with {label}" in README
+        cub = paper[(paper["loss"] == loss) & (paper["dataset"] == "cub200")]["difference"].iloc[0]
+        assert f"{cub:+.1f} for {label}" in README
