@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -294,6 +295,17 @@ def test_committed_results_are_what_the_command_writes_from_the_committed_runs(t
     for name in ("comparison", "ablation", "curves_summary"):
         pd.testing.assert_frame_equal(pd.read_csv(ROOT / "results" / "small" / f"{name}.csv"),
                                       pd.read_csv(tmp_path / "small" / f"{name}.csv"))
+
+
+def test_committed_results_name_the_plain_command_and_paths_in_the_repository():
+    """RESULTS.md tells a reader the command to rerun and where the records are: never a folder of the machine that
+    wrote it (a temporary copy of the runs, a home directory)."""
+    committed = (ROOT / "docs" / "RESULTS.md").read_text()
+    commands = set(re.findall(r"`(psviz reproduce[^`]*)`", committed))
+    assert commands and all(" /" not in command and "--results-dir" not in command for command in commands), commands
+    links = re.findall(r"`(\.\./[^`]*)`", committed)
+    assert links and all((ROOT / "docs" / link).resolve().is_relative_to(ROOT) for link in links), links
+    assert "/tmp/" not in committed and "/home/" not in committed and "/root/" not in committed
 
 
 @pytest.mark.slow
