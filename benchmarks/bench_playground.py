@@ -3,7 +3,7 @@ while playing, and how soon the app answers a slider or a button while it trains
 
     python benchmarks/bench_playground.py                 # about 2 minutes on 2 cores
     python benchmarks/bench_playground.py --loads 2 --epochs 15 --presses 6   # a quick look
-    python benchmarks/bench_playground.py --screenshot docs/images/playground.png  # the docs' picture
+    python benchmarks/bench_playground.py --screenshot docs/images/playground.png --query lesson=1  # the docs' picture
 
 Targets (issue 31): first page <= 3 s; epoch + redraw <= 200 ms while playing; a slider or button answered within
 100 ms while training. It starts `psviz playground --no-browser` on a free port, drives Debian's chromium with
@@ -189,6 +189,7 @@ def main() -> int:
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="only save the app mid-training, a synthetic point clicked, to this PNG (the docs' "
                              "docs/images/playground.png); no timings")
+    parser.add_argument("--query", default="", help="with --screenshot: the link's query string, e.g. lesson=1")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -201,7 +202,7 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             version = browser.version
             if args.screenshot is not None:
-                screenshot(browser, url, args.screenshot)
+                screenshot(browser, url + (f"?{args.query}" if args.query else ""), args.screenshot)
                 browser.close()
                 return 0
             loads = first_page(browser, url, args.loads)

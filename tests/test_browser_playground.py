@@ -154,6 +154,25 @@ def test_a_lesson_link_opens_with_its_settings_offline(browser, server):
     tab.close()
 
 
+def test_a_numbered_lesson_opens_its_settings_and_says_what_to_look_for(browser, server):
+    from psviz.apps.playground.lessons import LESSONS
+
+    tab = Tab(browser, server, "lesson=4&epochs=20")  # lesson 4 (CosFace, 12 seen classes), on a short run
+    page = tab.page
+    banner = page.locator(".pg-lessons .pg-lesson")
+    assert banner.is_visible()
+    text = banner.inner_text()
+    assert text.startswith(f"Lesson 4 of {len(LESSONS)}: {LESSONS[3].title}.") and LESSONS[3].look_for in text
+    assert page.locator(".pg-epoch").inner_text() == "epoch 0 / 20"  # the link's own key over the lesson's
+    assert page.locator(".pg-control-mu .bk-slider-value").inner_text() == "0.25"
+    assert not page.locator(".pg-control-classes").is_visible() and not page.locator(".pg-control-loss").is_visible()
+    page.wait_for_function("() => location.search.includes('loss=cosface')")
+    assert "lesson=4" in page.evaluate("location.search")  # the URL it writes back is still the lesson
+    assert not page.locator(".pg-notes .pg-note").is_visible()
+    tab.check_offline_and_quiet()
+    tab.close()
+
+
 def test_play_moves_the_epochs_and_the_landscapes_pause_stops_them(fast_tab):
     page = fast_tab.page
     before = page.evaluate(LANDSCAPE_SUM)

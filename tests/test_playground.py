@@ -88,8 +88,10 @@ def test_another_level_keeps_rho_and_takes_its_length():
     assert Settings(mu=0.0).with_classes(4).mu == 0.0
 
 
-def test_every_key_is_a_setting_or_hide():
-    assert set(KEYS) == set(CONTROLS) | {"hide"}
+def test_every_key_is_a_setting_and_every_setting_a_key():
+    from dataclasses import fields
+
+    assert set(KEYS) == {f.name for f in fields(Settings)} == set(CONTROLS) | {"hide", "lesson"}
 
 
 # ---- the same experiment from the command line -----------------------------------------------------------------
@@ -266,18 +268,66 @@ def test_figures_draw_and_patch_in_place(emb):
     assert "epoch 2" in curves_table(after)
 
 
-def test_the_lesson_links_in_the_guide_open_without_a_note():
+def test_a_lesson_link_opens_on_the_lessons_settings_and_keeps_the_links_own_keys():
+    from urllib.parse import parse_qsl
+
+    from psviz.apps.playground.lessons import LESSONS
+
+    for number, lesson in enumerate(LESSONS, 1):
+        own, ignored = parse_query(dict(parse_qsl(lesson.query)))
+        assert ignored == [] and own.hide and own.epochs == TOY_LONG_EPOCHS[own.classes]
+        opened, ignored = parse_query({"lesson": str(number)})
+        assert ignored == [] and opened == own.changed(lesson=number)
+        assert parse_query(to_query(opened)) == (opened, [])  # the URL the page writes back keeps the lesson
+    changed, ignored = parse_query({"lesson": "1", "seed": "3"})
+    assert ignored == [] and changed.seed == 3 and changed.mu == 0.5 and changed.lesson == 1
+    for bad in ("9", "x", "-1"):
+        settings, ignored = parse_query({"lesson": bad})
+        assert settings == Settings() and len(ignored) == 1 and ignored[0].startswith(f"lesson={bad} ("), ignored
+    with pytest.raises(SettingsError, match="lesson: must be a lesson from 1 to 4"):
+        Settings(lesson=5)
+
+
+def test_each_lesson_quotes_the_stored_effect_map():
+    """The numbers a lesson's sentence states are its cells' unseen MAP@R differences in the stored records, and
+    "Holm-significant" / "Holm p 1" say what Holm says of them."""
+    import re
+
+    from psviz.apps.playground.lessons import LESSONS
+    from psviz.apps.reproduce.effect_map import EffectMapPlan
+    from psviz.apps.reproduce.effect_results import effect_table
+    from psviz.apps.reproduce.stored import STORED_RUNS
+    from psviz.base.percent import percent
+    from psviz.train.records import RecordStore
+
+    plan, read = EffectMapPlan(), RecordStore(STORED_RUNS).read
+    table = effect_table(plan, read, plan.long_lengths(read))
+    for lesson in LESSONS:
+        numbers = [float(n) for n in re.findall(r"([+-]\d+\.\d\d)(?: points)?(?= at| points)", lesson.look_for)]
+        rows = [table[(table["level"] == level) & (table["loss"] == loss) & (table["length"] == "long") &
+                      (table["rho"] == rho)].iloc[0] for level, loss, rho in lesson.cells]
+        assert numbers == [round(percent(row["diff"]), 2) for row in rows], lesson.title
+        if "Holm-significant" in lesson.look_for:
+            assert all(row["holm_significant"] for row in rows), lesson.title
+        if "Holm p 1" in lesson.look_for:
+            assert all(row["holm_p"] == 1 for row in rows), lesson.title
+
+
+def test_the_guide_links_every_lesson_and_says_what_the_page_says():
+    import html
     import re
     from pathlib import Path
-    from urllib.parse import parse_qsl, urlsplit
+
+    from psviz.apps.playground.app import lesson_html
+    from psviz.apps.playground.lessons import LESSONS
 
     guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "playground.md").read_text()
-    links = set(re.findall(r"\((http://127\.0\.0\.1:5006/playground\?[^)\s]+)\)", guide))
-    assert 3 <= len(links) <= 4
-    for link in links:
-        settings, ignored = parse_query(dict(parse_qsl(urlsplit(link).query)))
-        assert ignored == [], link
-        assert settings.hide and settings.epochs == TOY_LONG_EPOCHS[settings.classes]
+    links = re.findall(r"\(http://127\.0\.0\.1:5006/playground\?lesson=(\d+)\)", guide)
+    assert links == [str(n) for n in range(1, len(LESSONS) + 1)]
+    for number, lesson in enumerate(LESSONS, 1):
+        assert f"**{lesson.title}.**" in guide and lesson.look_for in guide
+        page = lesson_html(number)
+        assert html.escape(lesson.title) in page and html.escape(lesson.look_for) in page
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from panel.io.state import set_curdoc
 from ... import data as datasets
 from .batch import chosen_synthetic, chosen_text, synthetic_figure, synthetic_patch
 from .controls import THROTTLED, Controls, rho_html
+from .lessons import LESSONS, lesson
 from .resize_guard import ResizeGuard
 from .session import Pair, Player, Snapshot
 from .state import SettingsError, config_yaml, parse_query, query_string
@@ -40,6 +41,7 @@ STYLE = """
 .pg-epoch { font-size: 18px; font-weight: 600; }
 .pg-note { background: #fff4e5; border: 1px solid #f0b35b; padding: 6px 10px; border-radius: 4px; font-size: 13px; }
 .pg-chosen { font-size: 13px; }
+.pg-lesson { background: #eef5fc; border: 1px solid #8db8e3; padding: 6px 10px; border-radius: 4px; font-size: 13px; }
 table.measures { border-collapse: collapse; font-size: 12px; }
 table.measures td, table.measures th { padding: 2px 8px; text-align: right; }
 table.measures td:first-child, table.measures th:first-child { text-align: left; }
@@ -74,6 +76,14 @@ def ignored_html(ignored: list[str]) -> str:
             f"defaults in their place.</b> Ignored:<ul style='margin:2px 0'>{items}</ul></div>")
 
 
+def lesson_html(number: int) -> str:
+    """What lesson ``number`` asks the reader to look for, and what the effect map found there."""
+    taught = lesson(number)
+    return (f"<div class='pg-lesson'><b>Lesson {number} of {len(LESSONS)}: {html.escape(taught.title)}.</b> "
+            f"{html.escape(taught.look_for)} <span class='pg-label'>One seed here is one draw; the map's numbers are "
+            f"over 10 seeds.</span></div>")
+
+
 class Playground:
     """The app of one tab, opened with the settings of ``query`` (a URL's query keys)."""
 
@@ -99,6 +109,8 @@ class Playground:
         self.drawn.jscallback(args={"ack": self.ack}, value=DRAWN_JS)
         self.note = pn.pane.HTML(ignored_html(ignored) if ignored else "", visible=bool(ignored),
                                  sizing_mode="stretch_width", css_classes=["pg-notes"])
+        self.lesson = pn.pane.HTML(lesson_html(settings.lesson) if settings.lesson else "",
+                                   visible=bool(settings.lesson), sizing_mode="stretch_width", css_classes=["pg-lessons"])
         self.chosen_info = pn.pane.HTML(self._chosen_html(), sizing_mode="stretch_width", margin=(0, 10))
         self.curves_now = pn.pane.HTML(curves_table(self.snapshot), margin=(0, 10))
         self._wire()
@@ -122,7 +134,7 @@ class Playground:
                        pn.Column(self.panes["curves"], self.curves_now, sizing_mode="stretch_width"),
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
-        return pn.Column(header, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
+        return pn.Column(header, self.lesson, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
                          self.drawn, self.ack, ResizeGuard(width=0, height=0, margin=0), sizing_mode="stretch_width")
 
     def _wire(self) -> None:
@@ -335,4 +347,4 @@ def create() -> pn.viewable.Viewable:
     return app.layout()
 
 
-__all__ = ["Playground", "TITLE", "create", "epoch_html", "ignored_html"]
+__all__ = ["Playground", "TITLE", "create", "epoch_html", "ignored_html", "lesson_html"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from ...base.paper import PAPER_RHO
 from ...method import losses
 from ...method.synthesis import RELEASED_ALPHA, mu_for_rho, n_synthetic_for, synthetic_per_class
 from ...train.config import TrainConfig
 from ...train.presets import TOY_BATCH, TOY_LONG_EPOCHS, TOY_SEEN_CLASSES, toy_budget
+from .lessons import LESSONS
 
 SEEN_LEVELS = tuple(TOY_LONG_EPOCHS)  # the effect map's toy levels: 4, 8, 12, 24 seen classes
 EMBEDDINGS = (2, 3)
@@ -50,6 +51,8 @@ class Settings:
     seed: int = 0
     epochs: int | None = None
     hide: frozenset = field(default_factory=frozenset)
+    lesson: int = 0  # the lesson the link opened (`lessons.LESSONS`, from 1); 0: none
+
 
     def __post_init__(self):
         for key in CONTROLS:
@@ -67,6 +70,10 @@ class Settings:
         if unknown:
             raise SettingsError(f"hide: no control {sorted(unknown)}; the controls are {', '.join(CONTROLS)}")
         object.__setattr__(self, "hide", frozenset(self.hide))
+        try:
+            object.__setattr__(self, "lesson", _LESSON.check(self.lesson))
+        except SettingsError as error:
+            raise SettingsError(f"lesson: {error}") from None
 
     def changed(self, **changes) -> "Settings":
         """A copy with ``changes`` (validated like any settings)."""
@@ -159,7 +166,8 @@ _SPECS = {
     "seed": _Spec(int, f"a whole number from {SEED_RANGE[0]} to {SEED_RANGE[1]:,}", *SEED_RANGE),
     "epochs": _Spec(int, f"a whole number from {EPOCH_RANGE[0]} to {EPOCH_RANGE[1]}", *EPOCH_RANGE),
 }
-KEYS = (*CONTROLS, "hide")
+_LESSON = _Spec(int, f"a lesson from 1 to {len(LESSONS)} (0 for none)", 0, len(LESSONS))
+KEYS = (*CONTROLS, "hide", "lesson")
 SHOWN = 40  # characters of an ignored value that a note repeats
 
 
@@ -183,8 +191,17 @@ def parse_query(query: Mapping) -> tuple[Settings, list[str]]:
     key or value ignored: an unknown key, a value out of range, a control `hide` does not know. What is ignored
     takes its default; nothing raises."""
     values, ignored = {}, []
-    for key, raw in query.items():
-        key, text = _last(key), _last(raw)
+    query = {_last(key): _last(raw) for key, raw in query.items()}
+    if "lesson" in query:  # the lesson's settings first; the link's own keys then change them
+        try:
+            number = _LESSON.read(query["lesson"])
+        except SettingsError as error:
+            ignored.append(f"lesson={_clip(query['lesson'])} ({error})")
+        else:
+            values = as_dict(parse_query(dict(parse_qsl(LESSONS[number - 1].query)))[0]) if number else {}
+            values["lesson"] = number
+        del query["lesson"]
+    for key, text in query.items():
         if key not in KEYS:
             ignored.append(f"{_clip(key)} (not a setting; the settings are {', '.join(KEYS)})")
         elif key == "hide":
@@ -210,6 +227,8 @@ def to_query(settings: Settings) -> dict[str, str]:
         out[key] = value if isinstance(value, str) else f"{value:.10g}"
     if settings.hide:
         out["hide"] = ",".join(c for c in CONTROLS if c in settings.hide)
+    if settings.lesson:
+        out["lesson"] = str(settings.lesson)
     return out
 
 
