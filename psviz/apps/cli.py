@@ -69,7 +69,7 @@ def _add_demo(commands) -> None:
         description="Train Norm-SoftMax without and with Proxy Synthesis: on the teaching toy over 10 seeds (the "
                     "verdict, with a 95% interval), and one glyphs pair for the pictures. Print the unseen-class "
                     "metrics, and write the tables, the runs, the figures (HTML and PNG), explorer.html and "
-                    "index.html, one offline page with all of them. Under 2 minutes on 2 CPU cores.")
+                    "index.html, one offline page with all of them. About 2 minutes on 2 CPU cores.")
     demo.add_argument("--output-dir", type=Path, default=Path("psviz-output/demo"),
                       help="where the tables, the runs' folders and the figures go (default: %(default)s)")
     demo.add_argument("--seeds", type=int, default=10,
