@@ -70,6 +70,8 @@ CASES = [
     ("evaluate a file", lambda w: ["evaluate", str(_file(w))], "not a psviz run folder"),
     ("demo with no workers", lambda w: ["demo", "--workers", "0", "--output-dir", str(w / "demo")],
      "workers must be >= 1, got 0"),
+    ("playground lesson out of range", lambda w: ["playground", "--lesson", "9", "--no-browser"],
+     "lesson must be from 1 to 4, got 9"),
 ]
 
 

@@ -394,3 +394,14 @@ def test_a_write_to_a_closed_tab_is_not_reported_as_a_traceback(error, reported,
         loop.close()
     logged = [r for r in caplog.records if "never retrieved" in r.getMessage()]
     assert bool(logged) == reported, caplog.text
+
+
+def test_psviz_playground_lesson_prints_and_opens_the_lessons_link(monkeypatch):
+    from psviz.apps import cli
+    from psviz.apps.playground import server
+
+    asked = {}
+    monkeypatch.setattr(server, "serve", lambda port, **options: asked.update(port=port, **options) or 0)
+    assert cli.main(["playground", "--lesson", "2", "--no-browser", "--port", "5107"]) == 0
+    assert asked == {"port": 5107, "open_browser": False, "query": "lesson=2"}
+    assert server.url(5107, asked["query"]) == "http://127.0.0.1:5107/playground?lesson=2"

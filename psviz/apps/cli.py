@@ -97,6 +97,9 @@ def _add_playground(commands) -> None:
                     "holds the settings, so a link is a lesson (docs/guide/playground.md). Ctrl-C stops it.")
     playground.add_argument("--port", type=int, default=5006, help="the port to serve on (default: %(default)s)")
     playground.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
+    playground.add_argument("--lesson", type=int, default=None, metavar="N",
+                            help="open lesson N (its settings and what to look for; the lessons are listed in "
+                                 "docs/guide/playground.md)")
 
 
 def _add_reproduce(commands) -> None:
@@ -215,9 +218,13 @@ def _demo(args) -> int:
 
 
 def _playground(args) -> int:
+    from .playground.lessons import lesson
     from .playground.server import serve
 
-    return serve(args.port, open_browser=not args.no_browser)
+    if args.lesson is not None:
+        lesson(args.lesson)  # a number out of range is one line, before the server starts
+    return serve(args.port, open_browser=not args.no_browser,
+                 query="" if args.lesson is None else f"lesson={args.lesson}")
 
 
 def _split(text: str) -> list[str]:

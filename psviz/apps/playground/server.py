@@ -37,10 +37,10 @@ def warm_up(trainer=None) -> None:
         draw(snapshot)
 
 
-def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int = 1) -> int:
-    """Serve until Ctrl-C (or SIGTERM); returns the exit status. The runs train in a process of their own
-    (`worker.Trainer`) with ``threads`` torch threads (one suits the toy's small MLP and leaves the other core to the
-    server and the browser)."""
+def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int = 1, query: str = "") -> int:
+    """Serve until Ctrl-C (or SIGTERM); returns the exit status. The URL printed (and opened) carries ``query`` (a
+    lesson's ``lesson=1``, say). The runs train in a process of their own (`worker.Trainer`) with ``threads`` torch
+    threads (one suits the toy's small MLP and leaves the other core to the server and the browser)."""
     import panel as pn
 
     from . import app
@@ -62,9 +62,9 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
         raise
     quiet_closed_sockets(server.io_loop.asyncio_loop)
     server.start()
-    print(f"{app.TITLE}: {url(port)}  (Ctrl-C stops it)", flush=True)
+    print(f"{app.TITLE}: {url(port, query)}  (Ctrl-C stops it)", flush=True)
     if open_browser:
-        webbrowser.open(url(port))
+        webbrowser.open(url(port, query))
     try:
         server.io_loop.start()
     except KeyboardInterrupt:
