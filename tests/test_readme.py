@@ -87,3 +87,27 @@ def test_the_readme_pretrained_differences_are_the_stored_ones():
         assert f"{said.replace('-', '−')}" in README and f"with {label}" in README
         cub = paper[(paper["loss"] == loss) & (paper["dataset"] == "cub200")]["difference"].iloc[0]
         assert f"{cub:+.1f} for {label}" in README
+
+
+def test_the_effect_map_caption_says_what_the_stored_cells_say():
+    from psviz.apps.reproduce.effect_map import EffectMapPlan
+    from psviz.apps.reproduce.effect_results import effect_table
+    from psviz.apps.reproduce.stored import STORED_RUNS
+    from psviz.train.records import RecordStore
+
+    plan, read = EffectMapPlan(), RecordStore(STORED_RUNS).read
+    table = effect_table(plan, read, plan.long_lengths(read))
+    assert len(plan.cells()) == 47 and len(table) == 47 and "over all 47" in README
+    heat = table[(table["loss"] == "norm_softmax") & (table["length"] == "long")]  # what the heatmaps show
+    toy, glyphs = heat[heat["dataset"] == "toy"], heat[heat["dataset"] == "glyphs"]
+    assert toy["holm_significant"].any() and (toy[toy["holm_significant"]]["diff"] < 0).all()
+    assert "PS is behind in every significant cell" in README
+    assert sorted(set(glyphs["classes"])) == [50, 200, 1418] and (glyphs["diff"] > 0).all()
+    assert (len(glyphs), int(glyphs["holm_significant"].sum())) == (10, 7)
+    assert "it is ahead in every cell, significantly in seven of ten" in README
+    paper_rho = table[(table["dataset"] == "glyphs") & (table["rho"] == 1.3) & table["holm_significant"]]
+    ahead = paper_rho[(paper_rho["loss"] == "cosface") & (paper_rho["diff"] > 0)]["classes"]
+    behind = paper_rho[(paper_rho["loss"] == "proxy_anchor") & (paper_rho["diff"] < 0)]["classes"]
+    assert sorted(ahead) == [200, 1418] and sorted(behind) == [50, 1418]
+    assert ("CosFace is significantly ahead at 200 and 1,418 classes, and Proxy-Anchor significantly behind at 50 "
+            "and 1,418") in " ".join(README.split())
