@@ -63,7 +63,7 @@ def test_demo_comparison_table_and_summary_line():
     assert "helped" in summary_line(rows) and "+3.00" in summary_line(rows)
     assert "hurt" in summary_line(comparison_rows(better, base))
     assert "mixed" in summary_line(comparison_rows(base, {**base, "recall@1": 0.55, "map@r": 0.1}))
-    assert "recall@1" in format_table(rows) and "+3.00" in format_table(rows)
+    assert "Recall@1" in format_table(rows) and "+3.00" in format_table(rows)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..base.names import ARMS, BASELINE, PERCENT_MEASURES, WITH_PS
+from ..base.names import ARMS, BASELINE, PERCENT_MEASURES, WITH_PS, metric_name
 from ..base.percent import percent
 from ..train.mechanism import MEASURE_NAMES
 
@@ -16,7 +16,7 @@ from ..train.mechanism import MEASURE_NAMES
 def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
     """`comparison_rows` as fixed-width text under ``title``."""
     lines = [f"{title:<20}{BASELINE:>10}{WITH_PS:>10}{'diff':>8}"]
-    lines += [f"{r['metric']:<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}" for r in rows]
+    lines += [f"{metric_name(r['metric']):<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}" for r in rows]
     return "\n".join(lines)
 
 
@@ -55,7 +55,7 @@ def format_interval_table(rows: list[dict], title: str) -> str:
     for r in rows:
         interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]" if r["n"] > 1
                     else f"{r['difference']:+.2f}")
-        lines.append(f"{r['metric']:<14}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{interval:>26}"
+        lines.append(f"{metric_name(r['metric']):<14}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{interval:>26}"
                      f"{str(r['ps_ahead']) + '/' + str(r['n']):>10}")
     return "\n".join(lines)
 

@@ -38,6 +38,14 @@ TABLE_METRICS = ("recall@1", "r_precision", "map@r")
 TABLE_METRIC_NAMES = {"recall@1": "R@1", "r_precision": "R-Prec", "map@r": "MAP@R"}
 
 
+def metric_name(key: str) -> str:
+    """A reader's name for a metric key: "map@r" -> "MAP@R", "recall@4" -> "Recall@4", "r_precision" ->
+    "R-Precision", "nmi" -> "NMI"; any other key as it is."""
+    if key.startswith("recall@"):
+        return "Recall@" + key.split("@", 1)[1]
+    return {"map@r": "MAP@R", "r_precision": "R-Precision", "nmi": "NMI"}.get(key, key)
+
+
 def is_retrieval_metric(key: str) -> bool:
     """Whether a metric key, with or without a split prefix ("unseen/map@r"), names Recall@K, R-Precision or MAP@R.
 
@@ -56,4 +64,4 @@ PERCENT_MEASURES = ("transition_width", "unseen_confidence", "heldout_confidence
 DATASET_TITLES = {"glyphs": "Glyphs", "fashion-mnist": "Fashion-MNIST", "digits": "Digits", "toy": "Toy"}
 
 __all__ = ["ARMS", "BASELINE", "DATASET_TITLES", "PERCENT_MEASURES", "RUN_METRICS", "TABLE_METRICS",
-           "TABLE_METRIC_NAMES", "WITH_PS", "arm_of", "column", "folder_name", "is_retrieval_metric"]
+           "TABLE_METRIC_NAMES", "WITH_PS", "arm_of", "column", "folder_name", "is_retrieval_metric", "metric_name"]

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from plotly.subplots import make_subplots
 
 from ..analysis.runs import SPLITS, check_runs, check_splits, latest_metrics, run_history
-from ..base.names import is_retrieval_metric
+from ..base.names import is_retrieval_metric, metric_name
 from ..base.percent import percent
 from .style import check_backend, class_colour
 
@@ -28,10 +28,7 @@ _MPL_DASH = {"unseen": "-", "seen": "--", "heldout": ":"}
 def metric_label(metric: str) -> str:
     """A reader's name for a metric key: "unseen/map@r" -> "unseen MAP@R (%)", "loss" -> "loss"."""
     split, _, name = metric.rpartition("/")
-    pretty = {"map@r": "MAP@R", "r_precision": "R-Precision"}.get(name, name)
-    if name.startswith("recall@"):
-        pretty = "Recall@" + name.split("@", 1)[1]
-    label = f"{split} {pretty}" if split else pretty
+    label = f"{split} {metric_name(name)}" if split else metric_name(name)
     return label + " (%)" if is_retrieval_metric(metric) else label
 
 

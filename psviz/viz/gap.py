@@ -12,12 +12,9 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from ..analysis.curves import gap_series
+from ..base.names import metric_name
 from ..base.percent import percent
 from .style import arm_colour, check_backend, rgba
-
-
-def _label(metric: str) -> str:
-    return {"map@r": "MAP@R", "r_precision": "R-Precision"}.get(metric, metric)
 
 
 def _subtitle(series: dict) -> str:
@@ -27,7 +24,7 @@ def _subtitle(series: dict) -> str:
 
 
 def _panels(metric: str, reference_name: str) -> list[tuple[str, str]]:
-    label = _label(metric)
+    label = metric_name(metric)
     return [("unseen", f"unseen {label} (%)"), ("reference", f"{reference_name} {label} (%)"),
             ("gap", f"gap: {reference_name} − unseen (points)")]
 

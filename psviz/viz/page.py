@@ -6,7 +6,7 @@ import html
 import math
 from pathlib import Path
 
-from ..base.names import BASELINE, WITH_PS
+from ..base.names import BASELINE, WITH_PS, metric_name
 
 # figure file stem -> (title, what to look for); the order is the page's
 FIGURE_NOTES = {
@@ -51,8 +51,8 @@ def interval_table(rows: list[dict]) -> str:
     head = (f"<tr><th>unseen, %</th><th>{BASELINE}</th><th>{WITH_PS}</th><th>difference [95% CI]</th>"
             "<th>seeds PS ahead</th></tr>")
     body = "".join(
-        f"<tr><td>{html.escape(r['metric'])}</td><td>{_number(r[BASELINE])}</td><td>{_number(r[WITH_PS])}</td>"
-        f"<td>{_number(r['difference'], True)} [{_number(r['ci_low'], True)}, {_number(r['ci_high'], True)}]</td>"
+        f"<tr><td>{html.escape(metric_name(r['metric']))}</td><td>{_number(r[BASELINE])}</td>"
+        f"<td>{_number(r[WITH_PS])}</td><td>{_number(r['difference'], True)} [{_number(r['ci_low'], True)}, {_number(r['ci_high'], True)}]</td>"
         f"<td>{r['ps_ahead']}/{r['n']}</td></tr>" for r in rows)
     return f"<table>{head}{body}</table>"
 
@@ -60,7 +60,7 @@ def interval_table(rows: list[dict]) -> str:
 def single_table(rows: list[dict]) -> str:
     """One pair's rows (psviz.analysis.comparison_rows) as an HTML table."""
     head = f"<tr><th>unseen, %</th><th>{BASELINE}</th><th>{WITH_PS}</th><th>difference</th></tr>"
-    body = "".join(f"<tr><td>{html.escape(r['metric'])}</td><td>{_number(r[BASELINE])}</td>"
+    body = "".join(f"<tr><td>{html.escape(metric_name(r['metric']))}</td><td>{_number(r[BASELINE])}</td>"
                    f"<td>{_number(r[WITH_PS])}</td><td>{_number(r['difference'], True)}</td></tr>" for r in rows)
     return f"<table>{head}{body}</table>"
 
