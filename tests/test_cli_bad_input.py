@@ -103,3 +103,16 @@ def test_an_output_dir_that_cannot_be_written_is_one_line(tmp_path):
                               capture_output=True, text=True, cwd=ROOT, timeout=300)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_playground_port_in_use_is_one_line_before_anything_starts(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["playground", "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"psviz playground: port {port} on 127.0.0.1 is in use (another Playground or another "
+                           "server); choose a free one with --port"), err

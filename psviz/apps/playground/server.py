@@ -7,8 +7,10 @@ from the installed packages, so the page works with no network at all.
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 import webbrowser
@@ -47,6 +49,7 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
     from .session import close_all
     from .worker import Trainer
 
+    check_port(port)  # before the trainer process starts: a port in use is one line at once
     if threading.current_thread() is threading.main_thread():  # SIGTERM stops it as Ctrl-C does
         signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -79,6 +82,19 @@ def serve(port: int = DEFAULT_PORT, *, open_browser: bool = True, threads: int =
     return 0
 
 
+def check_port(port: int) -> None:
+    """ValueError naming the port when something already listens on it (another Playground, say)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closing socket is no hold
+        try:
+            probe.bind((ADDRESS, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise ValueError(f"port {port} on {ADDRESS} is in use (another Playground or another server); "
+                             f"choose a free one with --port") from None
+
+
 def quiet_closed_sockets(loop) -> None:
     """Drop asyncio's "Task exception was never retrieved" report for a write to a tab's websocket that had closed
     (a tab closed mid-update, or the server stopping): Bokeh does not await those writes, and the report is a
@@ -103,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     return serve(int(argv[0]) if argv else DEFAULT_PORT, open_browser=False)
 
 
-__all__ = ["ADDRESS", "DEFAULT_PORT", "PATH", "main", "quiet_closed_sockets", "serve", "url", "warm_up"]
+__all__ = ["ADDRESS", "DEFAULT_PORT", "PATH", "check_port", "main", "quiet_closed_sockets", "serve", "url", "warm_up"]
 
 
 if __name__ == "__main__":
