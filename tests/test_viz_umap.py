@@ -253,8 +253,8 @@ def test_bad_arguments(fitted):
 
 def test_a_map_whose_graph_falls_apart_is_the_same_every_time():
     """Seeded UMAP gives one map, also when its neighbour graph falls into components whose items repeat (as
-    identical glyphs do): umap's spectral start then picks among equal eigenvectors with ARPACK, differently on
-    each call (lmcinnes/umap#544)."""
+    identical glyphs do): umap's spectral start then lays them out with ARPACK from an unseeded restart, differently
+    on each call (lmcinnes/umap#544, #1277)."""
     from psviz.train.export import EmbeddingExport
 
     rng = np.random.default_rng(0)

@@ -170,8 +170,9 @@ def umap_project(export: EmbeddingExport, *, fit_on: str = "seen", overlay=("pro
 def _fit(rows, fit_mask, extras, n_neighbors, min_dist, seed) -> dict:
     with fast_distances() as umap, warnings.catch_warnings():  # umap imported here: only these maps need it
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # seeded UMAP runs single-threaded
-        # a PCA start (as our t-SNE's): umap's spectral start is not reproducible when the neighbour graph falls into
-        # components of repeated items, whose equal eigenvectors ARPACK picks among at random (lmcinnes/umap#544)
+        # a PCA start (as our t-SNE's): umap's spectral start is not reproducible when repeated items form a component
+        # whose graph is regular; ARPACK's all-ones start is then an eigenvector, and it restarts from its own
+        # unseeded generator (lmcinnes/umap#544, #1277)
         reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", init="pca",
                             random_state=seed)
         points = np.empty((len(rows), 2), dtype=np.float32)
