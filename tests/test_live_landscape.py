@@ -42,6 +42,8 @@ def test_redraws_follow_the_run_in_place_and_leave_its_training_unchanged(dim):
 
     assert live.figure is first  # redrawn in place: one widget, updated, not a fresh one per epoch
     assert live.redraws >= 1
+    assert live.figure.layout.title.text.startswith("with PS: epoch")  # the title names the run, the panel not again
+    assert "with PS" not in live.figure.layout.annotations[0].text
     live.finish(watched)
     view = boundary_view(watched, name=live.name, resolution=live.resolution, max_points=live.max_points)
     if dim == 2:

@@ -483,3 +483,12 @@ def test_bad_arguments(toy_runs, circle, sphere):
         decision_boundaries({"x": 3})
     with pytest.raises(ValueError, match="one kind of space"):
         decision_boundaries({"flat": circle["baseline"][2], "round": sphere["baseline"][2]})
+
+
+def test_a_one_run_landscape_titled_with_its_run_does_not_name_it_twice(sphere):
+    view = sphere["with PS"][-1]
+    own = confidence_landscape({"with PS": view}, title="with PS: epoch 10 · unseen MAP@R 64.2")
+    (panel,) = panel_titles(own)
+    assert "with PS" not in panel.text and "confidence on unseen points" in panel.text  # the caption stays
+    plain = confidence_landscape({"with PS": view}, title="Where the loss is sure")
+    assert panel_titles(plain)[0].text.startswith("<b>with PS</b>")  # a title that does not name it: the panel does

@@ -253,6 +253,11 @@ def landscape_updates(view: BoundaryView) -> list[dict]:
     return [{"z": image}] + [{} for _ in _groups(view)]  # input points are the data: they do not move
 
 
+def panel_title(view: BoundaryView, named: bool = True) -> str:
+    """A panel's title: the run's name (unless the figure's title gives it) over its measures."""
+    return (f"<b>{view.name}</b><br>" if named else "") + f"<sup>{caption(view, '<br>')}</sup>"
+
+
 WHERE = {"circle": "on the circle (2-D embedding)<br>seen points inside, each unseen class on a ring outside",
          "sphere": "on the sphere (3-D embedding; drag to turn it)", "input": "in the input plane"}
 
@@ -260,8 +265,10 @@ WHERE = {"circle": "on the circle (2-D embedding)<br>seen points inside, each un
 def _plotly(views: list[BoundaryView], title: str) -> go.Figure:
     kind = views[0].kind
     spec = {"circle": {"type": "polar"}, "sphere": {"type": "scene"}, "input": {}}[kind]
+    # a one-run figure whose title already names the run (the live landscape's) does not name it again
+    named = len(views) > 1 or not title.startswith(views[0].name)
     fig = make_subplots(rows=1, cols=len(views), specs=[[spec] * len(views)], horizontal_spacing=0.08,
-                        subplot_titles=[f"<b>{v.name}</b><br><sup>{caption(v, '<br>')}</sup>" for v in views])
+                        subplot_titles=[panel_title(v, named) for v in views])
     draw = {"circle": _plotly_circle, "sphere": _plotly_sphere, "input": _plotly_input}[kind]
     for col, view in enumerate(views, start=1):
         draw(fig, view, col, col == 1)
@@ -358,5 +365,5 @@ def confidence_landscape(runs, *, space: str = "embedding", resolution: int | No
     return _matplotlib(views, title) if backend == "matplotlib" else _plotly(views, title)
 
 
-__all__ = ["DEEPEST", "LEVELS", "NOTE", "caption", "coded", "confidence_landscape", "landscape_updates", "shade",
-           "sphere_mesh", "sphere_scale", "sphere_values"]
+__all__ = ["DEEPEST", "LEVELS", "NOTE", "caption", "coded", "confidence_landscape", "landscape_updates",
+           "panel_title", "shade", "sphere_mesh", "sphere_scale", "sphere_values"]

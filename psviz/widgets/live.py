@@ -18,7 +18,7 @@ from ..base.names import arm_of
 from ..base.percent import percent
 from ..train import FitResult, TrainConfig, build, resolve_device
 from ..viz.boundaries import plotly_camera
-from ..viz.landscape import caption, confidence_landscape, landscape_updates
+from ..viz.landscape import confidence_landscape, landscape_updates, panel_title
 from ._figures import FigureSlot, placeholder
 
 
@@ -101,7 +101,7 @@ class LiveLandscape:
                     if update:
                         trace.update(update)
                 self.figure.layout.title.text = title
-                self.figure.layout.annotations[0].text = f"<b>{self.name}</b><br><sup>{caption(view, '<br>')}</sup>"
+                self.figure.layout.annotations[0].text = panel_title(view, named=False)  # the title names the run
                 if view.kind == "sphere" and self._eye() == self._camera:  # the reader has not turned it: keep
                     camera = plotly_camera(view)  # facing the points as they move
                     self.figure.layout.scene.camera = camera
