@@ -16,7 +16,8 @@ from ..train.mechanism import MEASURE_NAMES
 def format_table(rows: list[dict], title: str = "unseen classes (%)") -> str:
     """`comparison_rows` as fixed-width text under ``title``."""
     lines = [f"{title:<20}{BASELINE:>10}{WITH_PS:>10}{'diff':>8}"]
-    lines += [f"{metric_name(r['metric']):<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}" for r in rows]
+    lines += [f"{metric_name(r['metric']):<20}{r[BASELINE]:>10.2f}{r[WITH_PS]:>10.2f}{r['difference']:>+8.2f}"
+              for r in rows]
     return "\n".join(lines)
 
 
@@ -76,5 +77,5 @@ def interval_line(rows: list[dict], where: str) -> str:
     return f"{where}: {verdict}: {interval} over {r['n']} seeds (95% paired t interval, unadjusted)."
 
 
-__all__ = ["format_interval_table", "format_measures", "format_table", "interval_line", "measure_label", "measure_shown",
-           "summary_line"]
+__all__ = ["format_interval_table", "format_measures", "format_table", "interval_line", "measure_label",
+           "measure_shown", "summary_line"]

@@ -52,7 +52,8 @@ def interval_table(rows: list[dict]) -> str:
             "<th>seeds PS ahead</th></tr>")
     body = "".join(
         f"<tr><td>{html.escape(metric_name(r['metric']))}</td><td>{_number(r[BASELINE])}</td>"
-        f"<td>{_number(r[WITH_PS])}</td><td>{_number(r['difference'], True)} [{_number(r['ci_low'], True)}, {_number(r['ci_high'], True)}]</td>"
+        f"<td>{_number(r[WITH_PS])}</td>"
+        f"<td>{_number(r['difference'], True)} [{_number(r['ci_low'], True)}, {_number(r['ci_high'], True)}]</td>"
         f"<td>{r['ps_ahead']}/{r['n']}</td></tr>" for r in rows)
     return f"<table>{head}{body}</table>"
 

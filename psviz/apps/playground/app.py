@@ -110,7 +110,8 @@ class Playground:
         self.note = pn.pane.HTML(ignored_html(ignored) if ignored else "", visible=bool(ignored),
                                  sizing_mode="stretch_width", css_classes=["pg-notes"])
         self.lesson = pn.pane.HTML(lesson_html(settings.lesson) if settings.lesson else "",
-                                   visible=bool(settings.lesson), sizing_mode="stretch_width", css_classes=["pg-lessons"])
+                                   visible=bool(settings.lesson), sizing_mode="stretch_width",
+                                   css_classes=["pg-lessons"])
         self.chosen_info = pn.pane.HTML(self._chosen_html(), sizing_mode="stretch_width", margin=(0, 10))
         self.curves_now = pn.pane.HTML(curves_table(self.snapshot), margin=(0, 10))
         self._wire()
@@ -134,7 +135,8 @@ class Playground:
                        pn.Column(self.panes["curves"], self.curves_now, sizing_mode="stretch_width"),
                        sizing_mode="stretch_width")
         main = pn.Column(landscape, below, sizing_mode="stretch_width")
-        return pn.Column(header, self.lesson, self.note, pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
+        return pn.Column(header, self.lesson, self.note,
+                         pn.Row(self.controls.sidebar(), main, sizing_mode="stretch_width"),
                          self.drawn, self.ack, ResizeGuard(width=0, height=0, margin=0), sizing_mode="stretch_width")
 
     def _wire(self) -> None:

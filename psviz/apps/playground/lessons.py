@@ -25,12 +25,13 @@ LESSONS = (
     Lesson("Where PS hurts: 8 seen classes, ρ 4",
            "classes=8&emb=3&loss=norm_softmax&mu=0.5&hide=classes,loss,lr,seed",
            "Look at the two unseen MAP@R curves: on the map PS is behind the baseline in this cell (toy-8 "
-           "norm_softmax long ρ 4: -13.66 points, Holm-significant), one of the two neighbouring cells where PS hurts.",
+           "norm_softmax long ρ 4: -13.66 points, Holm-significant), one of the two neighbouring cells where PS "
+           "hurts.",
            (("toy-8", "norm_softmax", 4.0),)),
     Lesson("What μ does: 8 seen classes, ρ from 0.25 up",
            "classes=8&emb=3&loss=norm_softmax&mu=0.03125&hide=classes,loss,lr,seed,emb",
-           "Raise μ step by step (ρ follows) and rerun: on the map PS's shortfall grows with ρ at 8 seen classes, from "
-           "-5.14 points at ρ 0.25 to -14.54 at ρ 16 (μ = 2).",
+           "Raise μ step by step (ρ follows) and rerun: on the map PS's shortfall grows with ρ at 8 seen classes, "
+           "from -5.14 points at ρ 0.25 to -14.54 at ρ 16 (μ = 2).",
            (("toy-8", "norm_softmax", 0.25), ("toy-8", "norm_softmax", 16.0))),
     Lesson("No difference to detect: 24 seen classes",
            "classes=24&emb=3&loss=norm_softmax&hide=loss,lr",

@@ -53,7 +53,6 @@ class Settings:
     hide: frozenset = field(default_factory=frozenset)
     lesson: int = 0  # the lesson the link opened (`lessons.LESSONS`, from 1); 0: none
 
-
     def __post_init__(self):
         for key in CONTROLS:
             value = getattr(self, key)
