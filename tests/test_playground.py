@@ -294,14 +294,10 @@ def test_each_lesson_quotes_the_stored_effect_map():
     import re
 
     from psviz.apps.playground.lessons import LESSONS
-    from psviz.apps.reproduce.effect_map import EffectMapPlan
-    from psviz.apps.reproduce.effect_results import effect_table
-    from psviz.apps.reproduce.stored import STORED_RUNS
+    from psviz.apps.reproduce.stored import stored_effect_table
     from psviz.base.percent import percent
-    from psviz.train.records import RecordStore
 
-    plan, read = EffectMapPlan(), RecordStore(STORED_RUNS).read
-    table = effect_table(plan, read, plan.long_lengths(read))
+    table = stored_effect_table()
     for lesson in LESSONS:
         numbers = [float(n) for n in re.findall(r"([+-]\d+\.\d\d)(?: points)?(?= at| points)", lesson.look_for)]
         rows = [table[(table["level"] == level) & (table["loss"] == loss) & (table["length"] == "long") &

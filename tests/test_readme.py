@@ -91,13 +91,10 @@ def test_the_readme_pretrained_differences_are_the_stored_ones():
 
 def test_the_effect_map_caption_says_what_the_stored_cells_say():
     from psviz.apps.reproduce.effect_map import EffectMapPlan
-    from psviz.apps.reproduce.effect_results import effect_table
-    from psviz.apps.reproduce.stored import STORED_RUNS
-    from psviz.train.records import RecordStore
+    from psviz.apps.reproduce.stored import stored_effect_table
 
-    plan, read = EffectMapPlan(), RecordStore(STORED_RUNS).read
-    table = effect_table(plan, read, plan.long_lengths(read))
-    assert len(plan.cells()) == 47 and len(table) == 47 and "over all 47" in README
+    table = stored_effect_table()
+    assert len(EffectMapPlan().cells()) == 47 and len(table) == 47 and "over all 47" in README
     heat = table[(table["loss"] == "norm_softmax") & (table["length"] == "long")]  # what the heatmaps show
     toy, glyphs = heat[heat["dataset"] == "toy"], heat[heat["dataset"] == "glyphs"]
     assert toy["holm_significant"].any() and (toy[toy["holm_significant"]]["diff"] < 0).all()

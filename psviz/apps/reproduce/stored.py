@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ...analysis import paired_rows
 from ...base.paper import PAPER_RHO
 from ...base.percent import percent
@@ -30,14 +32,20 @@ def toy_cell():
     return plan, cell, TOY_LONG_EPOCHS[TOY_SEEN_CLASSES]
 
 
+def stored_effect_table(runs: Path = STORED_RUNS) -> pd.DataFrame:
+    """The effect map's unseen MAP@R table (`effect_table`, Holm over all its cells) from the records in ``runs``, at
+    the long lengths rule L chose from them."""
+    plan, read = EffectMapPlan(), RecordStore(runs).read
+    return effect_table(plan, read, plan.long_lengths(read))
+
+
 def stored_toy_line(runs: Path = STORED_RUNS) -> str | None:
     """The same cell in the effect map's stored records (docs/RESULTS.md, "When PS helps"), with its Holm-adjusted p
     over the whole pre-registered family; None where the records are not here (an installed package)."""
     if not runs.is_dir():
         return None
     plan, cell, long = toy_cell()
-    read = RecordStore(runs).read
-    table = effect_table(plan, read, plan.long_lengths(read))
+    table = stored_effect_table(runs)
     match = table[(table["level"] == cell.level.name) & (table["loss"] == cell.loss) &
                   (table["length"] == cell.length) & (table["mu"] == cell.mu)] if len(table) else table
     if not len(match):
@@ -60,4 +68,4 @@ def stored_glyphs_rows(runs: Path = STORED_RUNS) -> list[dict] | None:
     return paired_rows(pairs, "glyphs, stored") if pairs else None
 
 
-__all__ = ["STORED_RUNS", "stored_glyphs_rows", "stored_toy_line", "toy_cell"]
+__all__ = ["STORED_RUNS", "stored_effect_table", "stored_glyphs_rows", "stored_toy_line", "toy_cell"]
